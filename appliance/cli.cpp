@@ -1,0 +1,2 @@
+#include "appliance/cli.hpp"
+namespace mxlab::appliance { int run_cli(int, char**) { return 0; } }
