@@ -29,6 +29,7 @@ struct IpAddr {
     static std::optional<IpAddr> parse(std::string_view text);
     std::string str() const;
     bool is_loopback() const;
+    bool is_unspecified() const;  // 0.0.0.0 or ::, i.e. "every address" in listen
     bool operator==(const IpAddr&) const = default;
 };
 
@@ -167,11 +168,18 @@ struct Diagnostic {
     enum class Severity { error, warning };
     Severity severity = Severity::error;
     SourcePos pos;
-    std::string key;      // dotted TOML path, e.g. "domain[1].users.Bob"
+    // Where in the TOML: a dotted path with 1-based indices, e.g. "smtp.relay",
+    // "dns.resolvers[2]"; inside a [[domain]] the domain's name as written
+    // followed by the path within it: `domain "sina.com" users.Bob`,
+    // `domain "sina.com" records[3]` (`domain #2 name` when it has no name).
+    // Keys that are not bare TOML keys are quoted: `users."a.b"`. Empty for
+    // TOML syntax errors and unreadable files.
+    std::string key;
     std::string message;  // what was expected / what is wrong
 };
 
-// "FILE:LINE:COL: error: KEY: MESSAGE" (position omitted when unknown).
+// "FILE:LINE:COL: error: KEY: MESSAGE" ("warning:" for warnings; ":LINE:COL"
+// omitted when the line is unknown, "KEY: " when the key is empty).
 std::string format(const std::filesystem::path& file, const Diagnostic& d);
 
 struct LoadResult {
@@ -181,8 +189,10 @@ struct LoadResult {
     bool ok() const { return config.has_value(); }
 };
 
-// Parses and validates. `name` is used in positions and to resolve a relative
-// data_dir; load_string does not touch the file system except for the
+// Parses and validates, collecting every problem rather than stopping at the
+// first. `name` is used in positions and to resolve a relative data_dir (its
+// folder; the current folder when it has none); tls.cert/key resolve under
+// data_dir. load_string does not touch the file system except for the
 // interface addresses when `addresses` is omitted.
 LoadResult load_file(const std::filesystem::path& file);
 LoadResult load_string(std::string_view toml, const std::filesystem::path& name);

@@ -1,0 +1,160 @@
+// `mxlab serve`: loads the config, starts the services on a pool of threads
+// sharing one io_context, and handles SIGHUP (reload) and SIGTERM/SIGINT (stop).
+#include "appliance/serve.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "appliance/notify.hpp"
+#include "appliance/services.hpp"
+#include "config/config.hpp"
+#include "core/asio.hpp"
+#include "mxlab_version.hpp"
+
+namespace mxlab::appliance {
+
+namespace {
+
+using ConfigPtr = std::shared_ptr<const config::Config>;
+
+LogLevel log_level_of(const config::Config& cfg) {
+    switch (cfg.appliance.log_level) {
+    case config::LogLevel::error: return LogLevel::error;
+    case config::LogLevel::warn: return LogLevel::warn;
+    case config::LogLevel::info: return LogLevel::info;
+    case config::LogLevel::debug: return LogLevel::debug;
+    }
+    return LogLevel::info;
+}
+
+void log_diagnostics(Logger& log, std::string_view event, const std::filesystem::path& file,
+                     const std::vector<config::Diagnostic>& diags) {
+    for (const auto& d : diags) {
+        auto level = d.severity == config::Diagnostic::Severity::error ? LogLevel::error : LogLevel::warn;
+        log.log(level, event, {{"detail", config::format(file, d)}});
+    }
+}
+
+// Owns the running services and the current config snapshot.
+class Daemon {
+public:
+    Daemon(std::filesystem::path file, Logger& log) : file_(std::move(file)), log_(log) {}
+
+    int run(config::Config initial) {
+        cfg_ = std::make_shared<const config::Config>(std::move(initial));
+        log_.set_level(log_level_of(*cfg_));
+
+        std::error_code ec;
+        std::filesystem::create_directories(cfg_->appliance.data_dir, ec);
+        if (ec) {
+            return fail("data_dir " + cfg_->appliance.data_dir.string() + " cannot be created: " + ec.message() +
+                        "; create it or point appliance.data_dir somewhere writable");
+        }
+
+        unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+        asio::io_context io(static_cast<int>(threads));
+        services_ = make_services(io, log_, *cfg_);
+        try {
+            for (auto& s : services_) s->start(cfg_);
+        } catch (const StartError& e) {
+            stop_services();
+            return fail(e.what());
+        }
+
+        asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+        wait_signal(signals);
+
+        log_.info("ready", {{"version", MXLAB_VERSION},
+                            {"config", file_.string()},
+                            {"threads", threads},
+                            {"domains", cfg_->domains.size()}});
+        notifier_.ready();
+
+        std::vector<std::jthread> pool;
+        for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+        io.run();
+        pool.clear();
+        log_.info("stopped");
+        return 0;
+    }
+
+private:
+    int fail(const std::string& message) {
+        log_.error("start.failed", {{"detail", message}});
+        std::cerr << "mxlab: " << message << '\n';
+        return 2;
+    }
+
+    void wait_signal(asio::signal_set& signals) {
+        signals.async_wait([this, &signals](const boost::system::error_code& ec, int sig) {
+            if (ec) return;
+            if (sig == SIGHUP) {
+                reload();
+                wait_signal(signals);
+                return;
+            }
+            log_.info("stopping", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+            notifier_.stopping();
+            stop_services();
+            // Once the services have let go of their sockets and in-flight
+            // work has finished, io_context::run() returns by itself.
+        });
+    }
+
+    void reload() {
+        notifier_.reloading();
+        log_.info("reload.start", {{"config", file_.string()}});
+        auto result = config::load_file(file_);
+        log_diagnostics(log_, result.ok() ? "reload.warning" : "reload.error", file_, result.diagnostics);
+        if (!result.ok()) {
+            log_.error("reload.failed", {{"reason", "config has errors; the previous config keeps serving"}});
+            notifier_.ready();
+            return;
+        }
+        auto next = std::make_shared<const config::Config>(std::move(*result.config));
+        std::vector<std::function<void()>> commits;
+        for (auto& s : services_) {
+            auto prepared = s->prepare_reload(next);
+            if (!prepared.error.empty()) {
+                log_.error("reload.failed", {{"service", std::string(s->name())},
+                                             {"reason", prepared.error + "; the previous config keeps serving"}});
+                notifier_.ready();
+                return;
+            }
+            commits.push_back(std::move(prepared.commit));
+        }
+        for (auto& c : commits)
+            if (c) c();
+        cfg_ = next;
+        log_.set_level(log_level_of(*cfg_));
+        log_.info("reload.ok", {{"domains", cfg_->domains.size()}});
+        notifier_.ready();
+    }
+
+    void stop_services() {
+        for (auto it = services_.rbegin(); it != services_.rend(); ++it) (*it)->stop();
+    }
+
+    std::filesystem::path file_;
+    Logger& log_;
+    Notifier notifier_;
+    ConfigPtr cfg_;
+    std::vector<std::unique_ptr<Service>> services_;
+};
+
+}  // namespace
+
+int serve(const std::filesystem::path& config_file, Logger& log) {
+    auto result = config::load_file(config_file);
+    for (const auto& d : result.diagnostics) std::cerr << config::format(config_file, d) << '\n';
+    if (!result.ok()) return 1;
+    // A daemon writing to a closed pipe must get EPIPE, not die.
+    std::signal(SIGPIPE, SIG_IGN);
+    Daemon daemon(config_file, log);
+    return daemon.run(std::move(*result.config));
+}
+
+}  // namespace mxlab::appliance

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The README's two set-up commands:
+#   packaging/dev.sh run    install build deps, build, run mxlab on config/examples/dev.toml
+#   packaging/dev.sh test   install test deps, build (plain and ASan+UBSan), run every test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-}
+jobs=$(nproc)
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  ninja -C "$dir" -j "$jobs"
+}
+
+case "$what" in
+  run)
+    bash packaging/install-deps.sh build
+    build build -DMXLAB_TESTS=OFF
+    echo "dev.sh: starting mxlab on config/examples/dev.toml (Ctrl-C stops it)" >&2
+    exec build/appliance/mxlab serve -c config/examples/dev.toml
+    ;;
+  test)
+    bash packaging/install-deps.sh test
+    start=$(date +%s)
+    build build
+    build build-asan -DMXLAB_SANITIZE=ON
+    echo "dev.sh: built in $(( $(date +%s) - start )) s" >&2
+    start=$(date +%s)
+    status=0
+    (cd build && ctest --output-on-failure -j "$jobs") || status=1
+    # halt_on_error keeps a sanitizer finding from passing unnoticed.
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --output-on-failure -j "$jobs") || status=1
+    echo "dev.sh: tests ran in $(( $(date +%s) - start )) s" >&2
+    exit $status
+    ;;
+  *)
+    echo "usage: packaging/dev.sh run|test" >&2
+    exit 1
+    ;;
+esac
