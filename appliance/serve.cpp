@@ -2,7 +2,11 @@
 // sharing one io_context, and handles SIGHUP (reload) and SIGTERM/SIGINT (stop).
 #include "appliance/serve.hpp"
 
+#include <signal.h>
+
+#include <atomic>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <system_error>
 #include <thread>
@@ -38,6 +42,40 @@ void log_diagnostics(Logger& log, std::string_view event, const std::filesystem:
     }
 }
 
+// Takes SIGHUP, SIGTERM and SIGINT away from every thread (the mask is
+// inherited, so it must exist before the pool starts) and hands them to
+// `on_signal` one at a time. Unlike a handler that is removed at shutdown, a
+// second SIGTERM or Ctrl-C while stopping cannot kill the process halfway.
+class SignalThread {
+public:
+    explicit SignalThread(std::function<void(int)> on_signal) : on_signal_(std::move(on_signal)) {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGHUP);
+        sigaddset(&set_, SIGTERM);
+        sigaddset(&set_, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+        thread_ = std::jthread([this] { loop(); });
+    }
+    ~SignalThread() {
+        done_ = true;
+        thread_.join();
+    }
+
+private:
+    void loop() {
+        const timespec tick{0, 100 * 1000 * 1000};
+        while (!done_) {
+            int sig = sigtimedwait(&set_, nullptr, &tick);
+            if (sig > 0) on_signal_(sig);
+        }
+    }
+
+    std::function<void(int)> on_signal_;
+    sigset_t set_{};
+    std::atomic<bool> done_{false};
+    std::jthread thread_;
+};
+
 // Owns the running services and the current config snapshot.
 class Daemon {
 public:
@@ -56,16 +94,19 @@ public:
 
         unsigned threads = std::max(1u, std::thread::hardware_concurrency());
         asio::io_context io(static_cast<int>(threads));
+        // Keeps run() going while no service has work pending; released on stop.
+        auto work = asio::make_work_guard(io);
+        // A strand: a SIGHUP and a SIGTERM close together are handled one after the other.
+        auto signal_strand = asio::make_strand(io);
+        SignalThread signals([&](int sig) { asio::post(signal_strand, [&, sig] { on_signal(sig, work); }); });
         services_ = make_services(io, log_, *cfg_);
         try {
             for (auto& s : services_) s->start(cfg_);
         } catch (const StartError& e) {
             stop_services();
+            services_.clear();  // before the io_context their sockets belong to
             return fail(e.what());
         }
-
-        asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
-        wait_signal(signals);
 
         log_.info("ready", {{"version", MXLAB_VERSION},
                             {"config", file_.string()},
@@ -77,6 +118,7 @@ public:
         for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
         io.run();
         pool.clear();
+        services_.clear();
         log_.info("stopped");
         return 0;
     }
@@ -88,20 +130,22 @@ private:
         return 2;
     }
 
-    void wait_signal(asio::signal_set& signals) {
-        signals.async_wait([this, &signals](const boost::system::error_code& ec, int sig) {
-            if (ec) return;
-            if (sig == SIGHUP) {
-                reload();
-                wait_signal(signals);
-                return;
-            }
-            log_.info("stopping", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
-            notifier_.stopping();
-            stop_services();
-            // Once the services have let go of their sockets and in-flight
-            // work has finished, io_context::run() returns by itself.
-        });
+    void on_signal(int sig, asio::executor_work_guard<asio::io_context::executor_type>& work) {
+        if (sig == SIGHUP) {
+            if (!stopping_) reload();
+            return;
+        }
+        if (stopping_) {
+            log_.info("stopping.already", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+            return;
+        }
+        stopping_ = true;
+        log_.info("stopping", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+        notifier_.stopping();
+        stop_services();
+        // Once the services have let go of their sockets and in-flight
+        // work has finished, io_context::run() returns by itself.
+        work.reset();
     }
 
     void reload() {
@@ -143,6 +187,7 @@ private:
     Notifier notifier_;
     ConfigPtr cfg_;
     std::vector<std::unique_ptr<Service>> services_;
+    bool stopping_ = false;  // only touched on the signal strand
 };
 
 }  // namespace

@@ -13,7 +13,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev python3 iproute2 procps
-  bind9-dnsutils ldnsutils nsd dnsperf swaks curl whois
+  bind9-dnsutils bind9-utils ldnsutils nsd dnsperf swaks curl whois
   clang libclang-rt-14-dev
 )
 

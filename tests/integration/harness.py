@@ -6,6 +6,7 @@ reload and stop are observed exactly as systemd would see them), and ends
 only the process it started, by PID.
 """
 
+import ctypes
 import os
 import re
 import signal
@@ -20,6 +21,12 @@ SOURCE_DIR = os.environ.get(
 )
 
 PORT_KEYS = ("dns", "smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "http", "https")
+
+
+def _die_with_parent():
+    """In the child: SIGKILL when the test process dies (a ctest timeout), so no daemon is left behind."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port(host="127.0.0.1"):
@@ -107,6 +114,7 @@ class Mxlab:
         self.proc = subprocess.Popen(
             [MXLAB, "serve", "-c", self.config_path],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            preexec_fn=_die_with_parent,
         )
         if expect_ready:
             self.wait_notify("READY=1", timeout)
