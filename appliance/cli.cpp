@@ -13,6 +13,7 @@
 
 #include "appliance/check.hpp"
 #include "appliance/serve.hpp"
+#include "appliance/zone_cmd.hpp"
 #include "core/log.hpp"
 #include "mail/auth/password.hpp"
 #include "mxlab_version.hpp"
@@ -151,7 +152,8 @@ int run_cli(int argc, char** argv) {
         Logger log(stderr);
         return serve(args->config, log);
     }
-    if (cmd == "zone" || cmd == "queue" || cmd == "status") {
+    if (cmd == "zone") return print_zones(args->config, args->rest, std::cout, std::cerr);
+    if (cmd == "queue" || cmd == "status") {
         std::cerr << "mxlab: " << cmd << ": not available in this version yet\n";
         return 2;
     }

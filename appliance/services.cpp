@@ -1,10 +1,13 @@
 // Builds the network services the config asks for.
 #include "appliance/services.hpp"
 
+#include "appliance/dns_service.hpp"
+
 namespace mxlab::appliance {
 
-std::vector<std::unique_ptr<Service>> make_services(asio::io_context&, Logger&, const config::Config&) {
+std::vector<std::unique_ptr<Service>> make_services(asio::io_context& io, Logger& log, const config::Config& cfg) {
     std::vector<std::unique_ptr<Service>> services;
+    if (cfg.services.dns && cfg.ports.dns != 0) services.push_back(make_dns_service(io, log));
     return services;
 }
 

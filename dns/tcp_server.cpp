@@ -1,0 +1,173 @@
+// DNS over TCP: one coroutine per connection on its own strand, with a
+// watchdog that closes the socket when the idle deadline passes.
+#include "dns/tcp_server.hpp"
+
+#include <stdexcept>
+
+#include "dns/responder.hpp"
+#include "dns/zone_set.hpp"
+
+namespace mxlab::dns {
+
+using asio::ip::tcp;
+
+struct TcpServer::Connection {
+    explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
+    tcp::socket socket;
+    asio::steady_timer deadline;
+    Responder responder;
+};
+
+namespace {
+
+asio::ip::address to_asio(const config::IpAddr& a) {
+    if (a.v6) {
+        asio::ip::address_v6::bytes_type b;
+        std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
+        return asio::ip::address_v6(b);
+    }
+    return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
+}
+
+config::IpAddr from_asio(const asio::ip::address& a) {
+    config::IpAddr r;
+    if (a.is_v6()) {
+        auto v6 = a.to_v6();
+        if (v6.is_v4_mapped()) {
+            auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
+            std::copy(b.begin(), b.end(), r.bytes.begin());
+            return r;
+        }
+        r.v6 = true;
+        auto b = v6.to_bytes();
+        std::copy(b.begin(), b.end(), r.bytes.begin());
+    } else {
+        auto b = a.to_v4().to_bytes();
+        std::copy(b.begin(), b.end(), r.bytes.begin());
+    }
+    return r;
+}
+
+}  // namespace
+
+void TcpServer::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port) {
+    for (const auto& a : addresses) {
+        tcp::endpoint ep(to_asio(a), port);
+        auto acc = std::make_unique<tcp::acceptor>(io_);
+        boost::system::error_code ec;
+        acc->open(ep.protocol(), ec);
+        if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec && a.v6) acc->set_option(asio::ip::v6_only(true), ec);
+        if (!ec) acc->bind(ep, ec);
+        if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            std::string where = a.v6 ? "[" + a.str() + "]:" + std::to_string(port) : a.str() + ":" + std::to_string(port);
+            throw std::runtime_error("cannot listen for DNS (TCP) on " + where + ": " + ec.message() +
+                                     (ec == asio::error::access_denied
+                                          ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+                                          : ""));
+        }
+        acceptors_.push_back(std::move(acc));
+    }
+}
+
+void TcpServer::start() {
+    for (auto& acc : acceptors_) {
+        asio::co_spawn(io_, accept_loop(*acc), [this](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_.error("dns.tcp.accept", {{"error", ex.what()}});
+            }
+        });
+    }
+}
+
+void TcpServer::stop() {
+    if (stopping_.exchange(true)) return;
+    for (auto& acc : acceptors_) {
+        asio::post(acc->get_executor(), [a = acc.get()] {
+            boost::system::error_code ignored;
+            a->close(ignored);
+        });
+    }
+    std::lock_guard lock(mutex_);
+    for (const auto& c : connections_) {
+        asio::post(c->socket.get_executor(), [c] {
+            boost::system::error_code ignored;
+            c->socket.close(ignored);
+            c->deadline.cancel();
+        });
+    }
+}
+
+asio::awaitable<void> TcpServer::accept_loop(tcp::acceptor& acceptor) {
+    while (!stopping_) {
+        boost::system::error_code ec;
+        auto socket = co_await acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || stopping_) co_return;
+            continue;  // EMFILE and friends: the next accept may work
+        }
+        auto conn = std::make_shared<Connection>(std::move(socket));
+        {
+            std::lock_guard lock(mutex_);
+            if (connections_.size() >= limits_.max_connections) {
+                log_.warn("dns.tcp.limit", {{"connections", connections_.size()}});
+                continue;  // closing the socket is the answer (RFC 7766 6.2.2)
+            }
+            connections_.insert(conn);
+        }
+        auto ex = conn->socket.get_executor();
+        asio::co_spawn(ex, serve(conn), asio::detached);
+        asio::co_spawn(ex, watchdog(conn), asio::detached);
+    }
+}
+
+asio::awaitable<void> TcpServer::watchdog(std::shared_ptr<Connection> conn) {
+    while (conn->socket.is_open()) {
+        boost::system::error_code ec;
+        co_await conn->deadline.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (conn->deadline.expiry() <= asio::steady_timer::clock_type::now()) {
+            conn->socket.close(ec);
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> conn) {
+    std::vector<std::uint8_t> query;
+    auto peer = conn->socket.remote_endpoint().address();
+    QueryContext ctx{Transport::tcp, from_asio(peer)};
+    boost::system::error_code ec;
+    for (;;) {
+        conn->deadline.expires_after(limits_.idle_timeout);
+        std::uint8_t len_buf[2];
+        co_await asio::async_read(conn->socket, asio::buffer(len_buf), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        std::size_t len = (std::size_t(len_buf[0]) << 8) | len_buf[1];
+        query.resize(len);
+        co_await asio::async_read(conn->socket, asio::buffer(query), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        auto zones = zones_.get();
+        if (!zones) break;
+        // One query may take several messages (AXFR); each goes out with its length.
+        auto reply = conn->responder.respond(*zones, query, ctx);
+        while (!reply.empty() && !ec) {
+            conn->deadline.expires_after(limits_.idle_timeout);
+            std::uint8_t hdr[2] = {std::uint8_t(reply.size() >> 8), std::uint8_t(reply.size())};
+            std::array<asio::const_buffer, 2> bufs{asio::buffer(hdr), asio::buffer(reply.data(), reply.size())};
+            co_await asio::async_write(conn->socket, bufs, asio::redirect_error(asio::use_awaitable, ec));
+            if (!ec) reply = conn->responder.transfer_in_progress() ? conn->responder.next_transfer_message(*zones)
+                                                                     : std::span<const std::uint8_t>{};
+        }
+        if (ec) break;
+    }
+    conn->socket.close(ec);
+    conn->deadline.cancel();
+    std::lock_guard lock(mutex_);
+    connections_.erase(conn);
+}
+
+}  // namespace mxlab::dns

@@ -1,0 +1,53 @@
+// DNS over TCP (RFC 7766): length-prefixed queries, several per connection,
+// answered in order; idle connections are closed; AXFR streams the zone.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/asio.hpp"
+#include "core/log.hpp"
+#include "dns/zone_holder.hpp"
+
+namespace mxlab::dns {
+
+struct TcpLimits {
+    std::chrono::seconds idle_timeout{10};  // RFC 7766 6.2.3: seconds, not minutes
+    std::size_t max_connections = 512;
+};
+
+class TcpServer {
+public:
+    TcpServer(asio::io_context& io, ZoneHolder& zones, Logger& log, TcpLimits limits = {})
+        : io_(io), zones_(zones), log_(log), limits_(limits) {}
+    ~TcpServer() { stop(); }
+
+    // Opens, binds and listens; throws std::runtime_error naming the address.
+    void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port);
+    void start();
+    // Stops accepting and closes open connections.
+    void stop();
+
+private:
+    struct Connection;
+    asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+    asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
+    asio::awaitable<void> watchdog(std::shared_ptr<Connection> conn);
+
+    asio::io_context& io_;
+    ZoneHolder& zones_;
+    Logger& log_;
+    TcpLimits limits_;
+    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+    std::mutex mutex_;
+    std::set<std::shared_ptr<Connection>> connections_;
+    std::atomic<bool> stopping_{false};
+};
+
+}  // namespace mxlab::dns
