@@ -1,0 +1,141 @@
+// The resolver's I/O: one query to one server over UDP or TCP, each with a timer that cancels it.
+#include "dns/resolver_transport.hpp"
+
+#include <sys/random.h>
+
+#include <array>
+#include <memory>
+#include <random>
+
+namespace mxlab::dns::client {
+
+namespace {
+
+using asio::ip::tcp;
+using asio::ip::udp;
+using boost::system::error_code;
+
+asio::ip::address to_asio(const config::IpAddr& a) {
+    if (a.v6) {
+        asio::ip::address_v6::bytes_type b;
+        std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
+        return asio::ip::address_v6(b);
+    }
+    return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
+}
+
+// Socket and timer shared with the timer's handler: when the timer fires just
+// as the reply arrives, its handler may run after the coroutine has finished,
+// and must still find a socket to cancel.
+template <class Socket>
+struct Io {
+    explicit Io(const asio::any_io_executor& ex) : socket(ex), timer(ex) {}
+    Socket socket;
+    asio::steady_timer timer;
+    bool timed_out = false;
+};
+
+template <class Socket>
+void arm(const std::shared_ptr<Io<Socket>>& io, std::chrono::milliseconds timeout) {
+    io->timer.expires_after(timeout);
+    io->timer.async_wait([io](const error_code& ec) {
+        if (ec) return;  // cancelled: the exchange ended first
+        io->timed_out = true;
+        error_code ignored;
+        io->socket.cancel(ignored);
+    });
+}
+
+template <class Socket>
+Exchange failure(const std::shared_ptr<Io<Socket>>& io, const error_code& ec, std::chrono::milliseconds timeout) {
+    Exchange ex;
+    io->timer.cancel();
+    if (io->timed_out) {
+        ex.timed_out = true;
+        ex.error = "timed out after " + std::to_string(timeout.count()) + " ms";
+    } else if (ec == asio::error::connection_refused) {
+        ex.error = "connection refused";  // UDP: the ICMP port unreachable a connected socket reports
+    } else {
+        ex.error = ec.message();
+    }
+    return ex;
+}
+
+Exchange from_parsed(ParsedReply p) {
+    Exchange ex;
+    if (p.status == ParsedReply::Status::ok) {
+        ex.ok = true;
+        ex.reply = std::move(p.reply);
+    } else if (p.status == ParsedReply::Status::malformed) {
+        ex.error = std::move(p.error);
+    } else {
+        ex.error = "reply does not match the query";
+    }
+    return ex;
+}
+
+}  // namespace
+
+std::uint16_t random_id() {
+    std::uint16_t id = 0;
+    if (::getrandom(&id, sizeof id, 0) == static_cast<ssize_t>(sizeof id)) return id;
+    std::random_device rd;  // getrandom cannot fail on a running Linux, but be safe
+    return static_cast<std::uint16_t>(rd());
+}
+
+asio::awaitable<Exchange> udp_exchange(config::Endpoint server, Question q, std::vector<std::uint8_t> query,
+                                       std::chrono::milliseconds timeout) {
+    auto io = std::make_shared<Io<udp::socket>>(co_await asio::this_coro::executor);
+    const udp::endpoint peer(to_asio(server.addr), server.port);
+    error_code ec;
+    // Connected: the kernel drops datagrams from other sources, and an ICMP
+    // port unreachable ends the wait at once instead of at the timeout.
+    io->socket.open(peer.protocol(), ec);
+    if (!ec) io->socket.connect(peer, ec);
+    if (ec) co_return failure(io, ec, timeout);
+    arm(io, timeout);
+    co_await io->socket.async_send(asio::buffer(query), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return failure(io, ec, timeout);
+
+    std::vector<std::uint8_t> buf(65535);
+    for (;;) {
+        udp::endpoint from;
+        const std::size_t n = co_await io->socket.async_receive_from(asio::buffer(buf), from,
+                                                                     asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return failure(io, ec, timeout);
+        if (from != peer) continue;  // RFC 5452 9.1: the server's address and port
+        ParsedReply p = parse_reply({buf.data(), n}, q);
+        if (p.status == ParsedReply::Status::unrelated) continue;  // a stale or forged reply: keep listening
+        io->timer.cancel();
+        co_return from_parsed(std::move(p));
+    }
+}
+
+asio::awaitable<Exchange> tcp_exchange(config::Endpoint server, Question q, std::vector<std::uint8_t> query,
+                                       std::chrono::milliseconds timeout) {
+    auto io = std::make_shared<Io<tcp::socket>>(co_await asio::this_coro::executor);
+    const tcp::endpoint peer(to_asio(server.addr), server.port);
+    error_code ec;
+    arm(io, timeout);
+    co_await io->socket.async_connect(peer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return failure(io, ec, timeout);
+
+    // Length and message in one write (RFC 7766 8: avoid a separate small segment).
+    const std::array<std::uint8_t, 2> len{static_cast<std::uint8_t>(query.size() >> 8),
+                                          static_cast<std::uint8_t>(query.size())};
+    const std::array<asio::const_buffer, 2> out{asio::buffer(len), asio::buffer(query)};
+    co_await asio::async_write(io->socket, out, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return failure(io, ec, timeout);
+
+    std::array<std::uint8_t, 2> reply_len{};
+    co_await asio::async_read(io->socket, asio::buffer(reply_len), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return failure(io, ec, timeout);
+    std::vector<std::uint8_t> buf(static_cast<std::size_t>(reply_len[0]) << 8 | reply_len[1]);
+    co_await asio::async_read(io->socket, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return failure(io, ec, timeout);
+    io->timer.cancel();
+    io->socket.close(ec);
+    co_return from_parsed(parse_reply(buf, q));
+}
+
+}  // namespace mxlab::dns::client
