@@ -1,0 +1,121 @@
+// The store for Asio coroutines: blocking reads run on a small thread pool, writes ride the group commit, and every result resumes on the caller's executor.
+//
+// Why not one pool for everything: a write waits for its group's WAL sync; a
+// pool thread parked on that wait could not serve anyone else, and with 20
+// SMTP sessions and 2 pool threads the groups would never grow past 2. So a
+// write goes straight to the writer thread with a completion that posts back
+// to the coroutine's executor, and no thread waits for it. Reads (and the
+// staging of big messages, an unsynced RocksDB write) are short blocking calls
+// and do run on the pool, never on a network thread.
+//
+// string_view arguments (raw messages) must stay valid until the co_await
+// completes, as with Asio buffers; everything else is copied.
+//
+// g++ 12 pitfall (checked with ASan): a lambda with by-value captures written
+// inside a co_await expression, as in co_await async.run([name](Store& s) {...}),
+// is destroyed twice: heap corruption. Capture by reference (the coroutine's
+// frame outlives the call), or name the lambda in its own statement first.
+// Likewise a braced list of string literals in a co_await's full-expression
+// does not compile ("array used as initializer"): build it beforehand.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "mail/store/store.hpp"
+
+namespace mxlab::store {
+
+class AsyncStore {
+public:
+    explicit AsyncStore(Store& store, std::size_t threads = 2);
+    ~AsyncStore();  // waits for the calls in flight
+    AsyncStore(const AsyncStore&) = delete;
+    AsyncStore& operator=(const AsyncStore&) = delete;
+
+    Store& sync() { return store_; }
+
+    // Any blocking call on the pool, e.g.
+    //   auto n = co_await async.run([&](Store& s) { return writer.append(bytes); });
+    // (capture by reference: see the g++ 12 note above).
+    template <class F>
+    auto run(F f) -> asio::awaitable<std::invoke_result_t<F&, Store&>> {
+        using R = std::invoke_result_t<F&, Store&>;
+        return bridge<R>([this, f = std::move(f)](std::function<void(R)> done) mutable {
+            asio::post(pool_, [this, f = std::move(f), done = std::move(done)]() mutable { done(f(store_)); });
+        });
+    }
+
+    // ---- users and mailboxes ----
+    asio::awaitable<Status> ensure_user(std::string user);
+    asio::awaitable<Result<std::vector<MailboxInfo>>> mailboxes(std::string user);
+    asio::awaitable<Result<MailboxInfo>> mailbox(std::string user, std::string name);
+    asio::awaitable<Status> create_mailbox(std::string user, std::string name);
+    asio::awaitable<Status> rename_mailbox(std::string user, std::string from, std::string to);
+    asio::awaitable<Status> delete_mailbox(std::string user, std::string name);
+    asio::awaitable<Status> subscribe(std::string user, std::string name);
+    asio::awaitable<Status> unsubscribe(std::string user, std::string name);
+    asio::awaitable<Result<std::vector<std::string>>> subscriptions(std::string user);
+
+    // ---- messages ----
+    asio::awaitable<Result<std::vector<MessageInfo>>> messages(std::string user, std::string mailbox, UidSet uids = all_uids());
+    asio::awaitable<Result<std::string>> read_message(std::string user, std::string mailbox, Uid uid);
+    asio::awaitable<Result<MessageReader>> open_message(std::string user, std::string mailbox, Uid uid);
+    // The reader's next chunk (the read may touch the disk, so it runs on the pool).
+    asio::awaitable<Result<std::string_view>> next(MessageReader& reader);
+    asio::awaitable<Result<AppendResult>> append(std::string user, std::string mailbox, std::string_view raw, Flags flags = {},
+                                                 Time date = {}, std::int16_t zone_minutes = 0);
+    asio::awaitable<Result<AppendResult>> append(std::string user, std::string mailbox, StagedBlob staged, Flags flags = {},
+                                                 Time date = {}, std::int16_t zone_minutes = 0);
+    asio::awaitable<Result<std::vector<FlagChange>>> store_flags(std::string user, std::string mailbox, UidSet uids, FlagOp op,
+                                                                 Flags flags);
+    asio::awaitable<Result<CopyResult>> copy(std::string user, std::string from, UidSet uids, std::string to);
+    asio::awaitable<Result<CopyResult>> move(std::string user, std::string from, UidSet uids, std::string to);
+    asio::awaitable<Result<std::vector<Uid>>> expunge(std::string user, std::string mailbox, UidSet uids = all_uids());
+    asio::awaitable<Result<std::vector<Uid>>> remove_messages(std::string user, std::string mailbox, UidSet uids);
+
+    // ---- delivery and queue ----
+    asio::awaitable<Result<StagedBlob>> stage_message(std::string_view raw);
+    asio::awaitable<Result<DeliverResult>> deliver(Envelope env, std::string_view raw);
+    asio::awaitable<Result<DeliverResult>> deliver(Envelope env, StagedBlob staged);
+    asio::awaitable<Result<std::vector<QueueEntry>>> queue();
+    asio::awaitable<Result<QueueEntry>> queue_entry(QueueId id);
+    asio::awaitable<Result<std::vector<QueueEntry>>> queue_due(Time at, std::size_t limit = 1000);
+    asio::awaitable<Result<QueueEntry>> update_queue(QueueId id, QueueUpdate update);
+    asio::awaitable<Status> remove_queue(QueueId id);
+
+private:
+    // Turns "start(done)" (done called once, on any thread) into an awaitable
+    // that resumes on the awaiting coroutine's executor.
+    template <class R, class Start>
+    static asio::awaitable<R> bridge(Start start) {
+        // Plain code, not a coroutine: the initiation lambda below owns `start`
+        // (by-value captures), which g++ 12 mishandles inside co_await (above).
+        return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+            [start = std::move(start)](auto handler) mutable {
+                // Tracked work keeps the caller's io_context running until we resume it.
+                auto ex = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                start(std::function<void(R)>([h, ex](R r) {
+                    asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+                }));
+            },
+            asio::use_awaitable);
+    }
+
+    template <class T, class Call>
+    static asio::awaitable<Result<T>> write(Call call) {
+        return bridge<Result<T>>([call = std::move(call)](std::function<void(Result<T>)> done) mutable { call(Callback<T>(std::move(done))); });
+    }
+
+    Store& store_;
+    asio::thread_pool pool_;
+};
+
+}  // namespace mxlab::store

@@ -1,0 +1,102 @@
+// Opening and closing the store's RocksDB database, with per-family options (see keys.hpp for the families).
+#include "mail/store/db.hpp"
+
+#include <algorithm>
+#include <system_error>
+#include <vector>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+namespace mxlab::store {
+
+namespace {
+
+rocksdb::CompressionType fast_compression() {
+    // Mail is text and compresses well; LZ4 costs little CPU. Debian's build
+    // has it, but a build without it must still open.
+    auto have = rocksdb::GetSupportedCompressions();
+    if (std::find(have.begin(), have.end(), rocksdb::kLZ4Compression) != have.end()) return rocksdb::kLZ4Compression;
+    return rocksdb::kNoCompression;
+}
+
+rocksdb::ColumnFamilyOptions family_options(Cf cf, const std::shared_ptr<rocksdb::Cache>& cache) {
+    rocksdb::ColumnFamilyOptions o;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.cache_index_and_filter_blocks = true;
+    // Point lookups (a mailbox record, a blob header) dominate outside scans:
+    // a Bloom filter saves a disk read for keys that are not there.
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    o.compression = fast_compression();
+    o.write_buffer_size = 16 << 20;
+    if (cf == Cf::blob_data) {
+        // Raw messages are large and written once: keep them in blob files
+        // so compactions move keys, not megabytes of mail.
+        o.write_buffer_size = 64 << 20;
+        o.enable_blob_files = true;
+        o.min_blob_size = 4096;
+        o.blob_compression_type = fast_compression();
+        o.enable_blob_garbage_collection = true;
+    }
+    return o;
+}
+
+std::string open_hint(const rocksdb::Status& s) {
+    std::string what = s.ToString();
+    if (what.find("lock") != std::string::npos || what.find("LOCK") != std::string::npos)
+        return "another mxlab process is using this data_dir: stop it, or give this one another data_dir";
+    if (s.IsCorruption())
+        return "the database is damaged: restore data_dir from a backup, or move it aside to start with an empty store";
+    return "check that data_dir exists, is on a writable file system with free space, and belongs to the user mxlab runs as";
+}
+
+}  // namespace
+
+Error db_error(const rocksdb::Status& s, std::string_view what) {
+    return make_error(s.IsCorruption() ? Errc::corrupt : Errc::io, std::string(what) + ": " + s.ToString());
+}
+
+Db::Db(const std::filesystem::path& path, std::size_t cache_bytes) : path_(path) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec)
+        throw StoreOpenError("cannot create the mail store directory " + path.string() + ": " + ec.message() +
+                             "; check that data_dir is writable by the user mxlab runs as");
+
+    rocksdb::DBOptions dbo;
+    dbo.create_if_missing = true;
+    dbo.create_missing_column_families = true;
+    dbo.max_background_jobs = 2;
+    // Rarely written families (counters, subscriptions) would otherwise pin
+    // old WAL files; past this size RocksDB flushes them.
+    dbo.max_total_wal_size = 256 << 20;
+    dbo.keep_log_file_num = 4;
+    dbo.max_log_file_size = 4 << 20;
+    dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+    auto cache = rocksdb::NewLRUCache(cache_bytes);
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (int i = 0; i < cf_count; ++i)
+        families.emplace_back(std::string(cf_names[i]), family_options(static_cast<Cf>(i), cache));
+
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::Status s = rocksdb::DB::Open(dbo, path.string(), families, &handles, &db_);
+    if (!s.ok())
+        throw StoreOpenError("cannot open the mail store at " + path.string() + ": " + s.ToString() + "; " + open_hint(s));
+    std::copy(handles.begin(), handles.end(), handles_.begin());
+}
+
+Db::~Db() {
+    for (auto* h : handles_)
+        if (h) db_->DestroyColumnFamilyHandle(h);
+    if (db_) {
+        db_->Close().PermitUncheckedError();
+        delete db_;
+    }
+}
+
+}  // namespace mxlab::store

@@ -1,0 +1,47 @@
+// The RocksDB handle behind the store: opening with the families of keys.hpp and their tuning, RAII close.
+//
+// Internal to mail/store: the rest of mxlab sees Store (store.hpp) and never
+// includes RocksDB headers.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+
+#include <rocksdb/db.h>
+
+#include "mail/store/keys.hpp"
+#include "mail/store/status.hpp"
+
+namespace mxlab::store {
+
+// Thrown only when the store cannot be opened; the message says what and what to do.
+class StoreOpenError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Db {
+public:
+    // Opens (creating when missing) the database at `path`. Throws StoreOpenError.
+    Db(const std::filesystem::path& path, std::size_t cache_bytes);
+    ~Db();
+    Db(const Db&) = delete;
+    Db& operator=(const Db&) = delete;
+
+    rocksdb::DB* get() const { return db_; }
+    rocksdb::ColumnFamilyHandle* cf(Cf c) const { return handles_[static_cast<int>(c)]; }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+    rocksdb::DB* db_ = nullptr;
+    std::array<rocksdb::ColumnFamilyHandle*, cf_count> handles_{};
+};
+
+// An Errc::io (or corrupt) Error for a failed RocksDB call, naming what was being done.
+Error db_error(const rocksdb::Status& s, std::string_view what);
+
+}  // namespace mxlab::store

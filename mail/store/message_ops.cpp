@@ -1,0 +1,286 @@
+// Deliver, append, flags, copy, move and expunge inside a write; message listing by UID for reads.
+#include "mail/store/message_ops.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "mail/store/keys.hpp"
+#include "mail/store/mailbox_ops.hpp"
+#include "mail/store/queue_ops.hpp"
+#include "mail/store/records.hpp"
+
+namespace mxlab::store::ops {
+
+namespace {
+
+Error undecodable_message() { return make_error(Errc::corrupt, "message record does not decode"); }
+
+// Calls fn for each message of `mailbox` in `uids` (normalized), by UID.
+Status scan_uids(KvRead& kv, MailboxId mailbox, const UidSet& uids, const std::function<void(MessageInfo&&)>& fn) {
+    bool bad = false;
+    for (const auto& r : uids) {
+        std::string from = keys::message(mailbox, r.first);
+        std::string to = r.last == max_uid ? prefix_end(keys::mailbox_messages(mailbox)) : keys::message(mailbox, r.last + 1);
+        auto s = kv.scan(Cf::messages, from, to, [&](std::string_view k, std::string_view v) {
+            auto m = decode_message(v, keys::message_uid(k));
+            if (!m) {
+                bad = true;
+                return false;
+            }
+            fn(std::move(*m));
+            return true;
+        });
+        if (!s) return s;
+        if (bad) return undecodable_message();
+    }
+    return {};
+}
+
+Result<std::vector<MessageInfo>> collect(KvRead& kv, MailboxId mailbox, const UidSet& uids) {
+    std::vector<MessageInfo> out;
+    auto s = scan_uids(kv, mailbox, normalize(uids), [&](MessageInfo&& m) { out.push_back(std::move(m)); });
+    if (!s) return s.error();
+    return out;
+}
+
+// Gives `m` the mailbox's next UID and MODSEQ and counts it in.
+Status add_message(WriteTxn& txn, OpenMailbox& box, MessageInfo& m) {
+    // UID max_uid stays unused, so "*" in a UID set can never be a real UID
+    // that a client confuses with "the last one"; 4 billion deliveries first.
+    if (box.rec.uidnext == max_uid) return make_error(Errc::invalid, "mailbox " + box.name + " has used up its UIDs");
+    m.uid = box.rec.uidnext++;
+    m.modseq = ++box.rec.highest_modseq;
+    ++box.rec.messages;
+    if (!m.flags.has(flag_seen)) ++box.rec.unseen;
+    box.rec.size += m.size;
+    txn.put(Cf::messages, keys::message(box.rec.id, m.uid), encode(m));
+    return {};
+}
+
+// Loads a mailbox for a write that may be the user's first use: only a miss
+// pays for the provisioning check (one lookup per delivery, not two).
+Result<OpenMailbox> load_for_write(WriteTxn& txn, std::string_view user, std::string_view mailbox) {
+    auto box = load_mailbox(txn, user, mailbox);
+    if (box || box.code() != Errc::not_found) return box;
+    auto created = provision_user(txn, user, false);
+    if (!created) return created.error();
+    if (*created == 0) return box;
+    return load_mailbox(txn, user, mailbox);
+}
+
+void count_out(OpenMailbox& box, const MessageInfo& m) {
+    box.rec.messages -= std::min<std::uint32_t>(box.rec.messages, 1);
+    if (!m.flags.has(flag_seen)) box.rec.unseen -= std::min<std::uint32_t>(box.rec.unseen, 1);
+    box.rec.size -= std::min(box.rec.size, m.size);
+}
+
+Flags apply_op(const Flags& current, FlagOp op, const Flags& change) {
+    Flags out;
+    switch (op) {
+        case FlagOp::replace: return change;
+        case FlagOp::add:
+            out.system = current.system | change.system;
+            std::set_union(current.keywords.begin(), current.keywords.end(), change.keywords.begin(), change.keywords.end(),
+                           std::back_inserter(out.keywords));
+            return out;
+        case FlagOp::remove:
+            out.system = current.system & ~change.system;
+            std::set_difference(current.keywords.begin(), current.keywords.end(), change.keywords.begin(),
+                                change.keywords.end(), std::back_inserter(out.keywords));
+            return out;
+    }
+    return current;
+}
+
+}  // namespace
+
+UidSet normalize(UidSet set) {
+    for (auto& r : set) {
+        if (r.first > r.last) std::swap(r.first, r.last);
+        r.first = std::max<Uid>(r.first, 1);
+    }
+    std::erase_if(set, [](const UidRange& r) { return r.last == 0; });
+    std::sort(set.begin(), set.end(), [](const UidRange& a, const UidRange& b) { return a.first < b.first; });
+    UidSet out;
+    for (const auto& r : set) {
+        if (!out.empty() && (r.first <= out.back().last || r.first - 1 == out.back().last))
+            out.back().last = std::max(out.back().last, r.last);
+        else out.push_back(r);
+    }
+    return out;
+}
+
+Flags normalize(Flags flags) {
+    flags.system &= flag_seen | flag_answered | flag_flagged | flag_deleted | flag_draft;
+    std::sort(flags.keywords.begin(), flags.keywords.end());
+    flags.keywords.erase(std::unique(flags.keywords.begin(), flags.keywords.end()), flags.keywords.end());
+    std::erase_if(flags.keywords, [](const std::string& k) { return k.empty(); });
+    return flags;
+}
+
+Result<std::vector<MessageInfo>> list_messages(KvRead& kv, MailboxId mailbox, const UidSet& uids) {
+    return collect(kv, mailbox, uids);
+}
+
+Result<MessageInfo> find_message(KvRead& kv, MailboxId mailbox, Uid uid) {
+    auto v = kv.get(Cf::messages, keys::message(mailbox, uid));
+    if (!v) return v.error();
+    if (!*v) return make_error(Errc::not_found, "no message with UID " + std::to_string(uid));
+    auto m = decode_message(**v, uid);
+    if (!m) return undecodable_message();
+    return *m;
+}
+
+Result<DeliverResult> deliver(WriteTxn& txn, const Envelope& env, const MessageSource& source) {
+    if (env.local_users.empty() && env.remote_recipients.empty()) return make_error(Errc::invalid, "a delivery needs a recipient");
+    Time received = env.received == Time{} ? txn.now() : env.received;
+
+    // A list may name a user twice; the user gets one copy.
+    std::vector<std::string_view> users;
+    std::vector<std::size_t> slot(env.local_users.size());
+    for (std::size_t i = 0; i < env.local_users.size(); ++i) {
+        auto at = std::find(users.begin(), users.end(), env.local_users[i]);
+        slot[i] = static_cast<std::size_t>(at - users.begin());
+        if (at == users.end()) users.push_back(env.local_users[i]);
+    }
+    bool queued = !env.remote_recipients.empty();
+    auto blob = store_blob(txn, source, users.size() + (queued ? 1 : 0));
+    if (!blob) return blob.error();
+
+    DeliverResult out;
+    out.blob = *blob;
+    std::vector<Delivered> per_user;
+    for (auto user : users) {
+        auto box = load_for_write(txn, user, "INBOX");
+        if (!box) return box.error();
+        MessageInfo m;
+        m.internal_date = received;
+        m.zone_minutes = env.zone_minutes;
+        m.size = source.size();
+        m.blob = *blob;
+        if (auto s = add_message(txn, *box, m); !s) return s.error();
+        save_mailbox(txn, *box);
+        per_user.push_back({std::string(user), box->rec.uidvalidity, m.uid});
+    }
+    for (auto s : slot) out.local.push_back(per_user[s]);
+
+    if (queued) {
+        auto id = enqueue(txn, env.sender, env.remote_recipients, received, env.next_try.value_or(received), *blob, source.size());
+        if (!id) return id.error();
+        out.queued = *id;
+    }
+    if (env.completes) {
+        if (auto s = remove_queue(txn, *env.completes); !s) return s.error();
+    }
+    return out;
+}
+
+Result<AppendResult> append(WriteTxn& txn, std::string_view user, std::string_view mailbox, const MessageSource& source,
+                            const Flags& flags, Time date, std::int16_t zone_minutes) {
+    auto box = load_for_write(txn, user, mailbox);
+    if (!box) return box.error();
+    auto blob = store_blob(txn, source, 1);
+    if (!blob) return blob.error();
+    MessageInfo m;
+    m.flags = normalize(flags);
+    m.internal_date = date == Time{} ? txn.now() : date;
+    m.zone_minutes = zone_minutes;
+    m.size = source.size();
+    m.blob = *blob;
+    if (auto s = add_message(txn, *box, m); !s) return s.error();
+    save_mailbox(txn, *box);
+    return AppendResult{box->rec.uidvalidity, m.uid};
+}
+
+Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, std::string_view user, std::string_view mailbox,
+                                            const UidSet& uids, FlagOp op, const Flags& flags) {
+    auto box = load_mailbox(txn, user, mailbox);
+    if (!box) return box.error();
+    auto messages = collect(txn, box->rec.id, uids);
+    if (!messages) return messages.error();
+    Flags change = normalize(flags);
+    std::vector<FlagChange> out;
+    bool any = false;
+    for (auto& m : *messages) {
+        Flags next = apply_op(m.flags, op, change);
+        bool changed = next != m.flags;
+        if (changed) {
+            bool was_seen = m.flags.has(flag_seen), seen = next.has(flag_seen);
+            if (was_seen && !seen) ++box->rec.unseen;
+            if (!was_seen && seen) box->rec.unseen -= std::min<std::uint32_t>(box->rec.unseen, 1);
+            m.flags = std::move(next);
+            m.modseq = ++box->rec.highest_modseq;  // RFC 7162: every change gets a new MODSEQ
+            txn.put(Cf::messages, keys::message(box->rec.id, m.uid), encode(m));
+            any = true;
+        }
+        out.push_back({m.uid, m.flags, m.modseq, changed});
+    }
+    if (any) save_mailbox(txn, *box);
+    return out;
+}
+
+Result<CopyResult> copy_messages(WriteTxn& txn, std::string_view user, std::string_view from, const UidSet& uids,
+                                 std::string_view to, bool move) {
+    if (move && from == to) return make_error(Errc::invalid, "source and destination are the same mailbox");
+    auto src = load_mailbox(txn, user, from);
+    if (!src) return src.error();
+    std::optional<OpenMailbox> other;
+    if (from != to) {
+        auto dst = load_mailbox(txn, user, to);
+        if (!dst) return dst.error();
+        other = std::move(*dst);
+    }
+    OpenMailbox& dst = other ? *other : *src;  // COPY into the same mailbox duplicates the messages
+
+    auto messages = collect(txn, src->rec.id, uids);
+    if (!messages) return messages.error();
+    CopyResult out;
+    out.uidvalidity = dst.rec.uidvalidity;
+    std::map<BlobId, std::uint64_t> refs;
+    for (const auto& m : *messages) {
+        MessageInfo copy = m;  // flags and INTERNALDATE are kept (RFC 3501 6.4.7)
+        if (auto s = add_message(txn, dst, copy); !s) return s.error();
+        out.source.push_back(m.uid);
+        out.target.push_back(copy.uid);
+        if (move) {
+            txn.del(Cf::messages, keys::message(src->rec.id, m.uid));
+            count_out(*src, m);
+        } else {
+            ++refs[m.blob];
+        }
+    }
+    if (move && !messages->empty()) ++src->rec.highest_modseq;  // the expunge is a change too
+    // A move keeps the reference count: one reference leaves, one arrives.
+    for (auto [blob, n] : refs)
+        if (auto s = add_blob_refs(txn, blob, n); !s) return s.error();
+    if (!messages->empty()) {
+        save_mailbox(txn, *src);
+        if (other) save_mailbox(txn, *other);
+    }
+    return out;
+}
+
+Result<std::vector<Uid>> expunge(WriteTxn& txn, std::string_view user, std::string_view mailbox, const UidSet& uids,
+                                 bool only_deleted) {
+    auto box = load_mailbox(txn, user, mailbox);
+    if (!box) return box.error();
+    auto messages = collect(txn, box->rec.id, uids);
+    if (!messages) return messages.error();
+    std::vector<Uid> out;
+    std::map<BlobId, std::uint64_t> refs;
+    for (const auto& m : *messages) {
+        if (only_deleted && !m.flags.has(flag_deleted)) continue;
+        txn.del(Cf::messages, keys::message(box->rec.id, m.uid));
+        count_out(*box, m);
+        ++refs[m.blob];
+        out.push_back(m.uid);
+    }
+    if (out.empty()) return out;
+    for (auto [blob, n] : refs)
+        if (auto s = drop_blob_refs(txn, blob, n); !s) return s.error();
+    ++box->rec.highest_modseq;
+    save_mailbox(txn, *box);
+    return out;
+}
+
+}  // namespace mxlab::store::ops
