@@ -7,6 +7,8 @@
 #include <memory>
 #include <random>
 
+#include "dns/asio_address.hpp"
+
 namespace mxlab::dns::client {
 
 namespace {
@@ -14,15 +16,6 @@ namespace {
 using asio::ip::tcp;
 using asio::ip::udp;
 using boost::system::error_code;
-
-asio::ip::address to_asio(const config::IpAddr& a) {
-    if (a.v6) {
-        asio::ip::address_v6::bytes_type b;
-        std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
-        return asio::ip::address_v6(b);
-    }
-    return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
-}
 
 // Socket and timer shared with the timer's handler: when the timer fires just
 // as the reply arrives, its handler may run after the coroutine has finished,

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "dns/asio_address.hpp"
 #include "dns/responder.hpp"
 #include "dns/zone_set.hpp"
 
@@ -18,37 +19,6 @@ struct TcpServer::Connection {
     Responder responder;
 };
 
-namespace {
-
-asio::ip::address to_asio(const config::IpAddr& a) {
-    if (a.v6) {
-        asio::ip::address_v6::bytes_type b;
-        std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
-        return asio::ip::address_v6(b);
-    }
-    return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
-}
-
-config::IpAddr from_asio(const asio::ip::address& a) {
-    config::IpAddr r;
-    if (a.is_v6()) {
-        auto v6 = a.to_v6();
-        if (v6.is_v4_mapped()) {
-            auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
-            std::copy(b.begin(), b.end(), r.bytes.begin());
-            return r;
-        }
-        r.v6 = true;
-        auto b = v6.to_bytes();
-        std::copy(b.begin(), b.end(), r.bytes.begin());
-    } else {
-        auto b = a.to_v4().to_bytes();
-        std::copy(b.begin(), b.end(), r.bytes.begin());
-    }
-    return r;
-}
-
-}  // namespace
 
 void TcpServer::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port) {
     for (const auto& a : addresses) {
