@@ -31,8 +31,7 @@ void TcpServer::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t
         if (!ec) acc->bind(ep, ec);
         if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
-            std::string where = a.v6 ? "[" + a.str() + "]:" + std::to_string(port) : a.str() + ":" + std::to_string(port);
-            throw std::runtime_error("cannot listen for DNS (TCP) on " + where + ": " + ec.message() +
+            throw std::runtime_error("cannot listen for DNS (TCP) on " + config::Endpoint{a, port}.str() + ": " + ec.message() +
                                      (ec == asio::error::access_denied
                                           ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
                                           : ""));

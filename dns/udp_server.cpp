@@ -22,10 +22,6 @@ namespace {
 constexpr int kBatch = 32;
 constexpr size_t kMaxQuery = 4096;  // larger datagrams are not DNS queries we answer
 
-std::string endpoint_text(const config::IpAddr& a, std::uint16_t port) {
-    return a.v6 ? "[" + a.str() + "]:" + std::to_string(port) : a.str() + ":" + std::to_string(port);
-}
-
 bool is_wildcard(const config::IpAddr& a) {
     for (size_t i = 0; i < (a.v6 ? 16u : 4u); ++i)
         if (a.bytes[i] != 0) return false;
@@ -58,7 +54,7 @@ int open_socket(const config::IpAddr& a, std::uint16_t port) {
     if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
         int err = errno;
         ::close(fd);
-        throw std::runtime_error("cannot bind DNS (UDP) to " + endpoint_text(a, port) + ": " + std::strerror(err) +
+        throw std::runtime_error("cannot bind DNS (UDP) to " + config::Endpoint{a, port}.str() + ": " + std::strerror(err) +
                                  (err == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "") +
                                  (err == EADDRINUSE ? " (another DNS server runs there? change ports.dns)" : ""));
     }
