@@ -120,6 +120,12 @@ struct Smtp {
 struct Record {
     std::string text;
     SourcePos pos;
+    // Where what load() parsed `text` into lies in Domain::records_wire, so
+    // that the zone build does not parse a large zone a second time.
+    // wire_len 0: the zone build parses `text` itself (a Record made by hand,
+    // or a line ending in blanks, which the loader parsed trimmed).
+    std::uint32_t wire_at = 0;
+    std::uint32_t wire_len = 0;
 };
 
 struct User {
@@ -142,6 +148,10 @@ struct Domain {
     bool mail = true;
     std::string mx;    // lower case, no trailing dot; defaults to appliance.hostname
     std::vector<Record> records;
+    // The parsed `records`, one after another, each in RFC 1035 section 4.1.3
+    // wire form, uncompressed: owner as written, TYPE, CLASS, TTL, RDLENGTH,
+    // RDATA. One buffer rather than one per record: a zone can have 100,000.
+    std::vector<std::uint8_t> records_wire;
     std::string catch_all;  // empty: unknown recipients are rejected
     std::vector<User> users;
     std::vector<Alias> aliases;

@@ -41,12 +41,14 @@ private:
     int errors_ = 0;
 };
 
-// Semantic checks of a loaded Config (validate.cpp, records.cpp).
-void validate(const Config& cfg, const Sources& src, Diagnostics& diag);
+// Semantic checks of a loaded Config (validate.cpp, records.cpp); they change
+// nothing but what check_records keeps of the parsed records.
+void validate(Config& cfg, const Sources& src, Diagnostics& diag);
 // Users, passwords, aliases and catch-alls of the mail domains (mailboxes.cpp).
 void check_mailboxes(const Config& cfg, const Sources& src, Diagnostics& diag);
 // The `records` of every domain through ldns, then the DNS-side warnings.
-void check_records(const Config& cfg, const Sources& src, Diagnostics& diag);
+// Keeps what each record parsed into (Domain::records_wire, Record::wire_at/len).
+void check_records(Config& cfg, const Sources& src, Diagnostics& diag);
 
 // Names (names.cpp). Names are compared in ASCII lower case, as DNS and mail do.
 std::string lower(std::string_view s);

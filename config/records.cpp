@@ -1,13 +1,18 @@
 // Each domain's `records` through ldns's zone-file parser, then what the zones teach wrongly.
+// What each record parsed into is kept in Domain::records_wire for the zone build.
 //
 // Errors: a line that is not a record, a record outside its zone, a CNAME that
 // is not alone (RFC 1034 section 3.6.2). Warnings (DESIGN.md section 2): an MX
 // target that is a CNAME (RFC 2181 section 10.3), a mail host in our zones
 // without an address.
+#include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,24 +29,57 @@ struct RrFree {
 struct RdfFree {
     void operator()(ldns_rdf* r) const { ldns_rdf_deep_free(r); }
 };
+struct BufferFree {
+    void operator()(ldns_buffer* b) const { ldns_buffer_free(b); }
+};
 using RrPtr = std::unique_ptr<ldns_rr, RrFree>;
 using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
+using BufferPtr = std::unique_ptr<ldns_buffer, BufferFree>;
 
-// A name as config stores names: lower case, no trailing dot. Written here rather
-// than with ldns_rdf2str, whose printf-based output dominated a 100,000-record load;
-// bytes outside letters, digits, '-', '_' and '*' are escaped as \DDD, as ldns does.
-std::string name_of(const ldns_rdf* d) {
+// Appends a parsed record to Domain::records_wire and says where it is in `rec`.
+// Nothing when the RDATA does not fit RDLENGTH: the zone build then parses the
+// text itself and says what is wrong.
+void keep_wire(const ldns_rr* rr, ldns_buffer* buf, std::vector<std::uint8_t>& out, Record& rec) {
+    ldns_buffer_clear(buf);
+    if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK) return;
+    const std::size_t rdlen = ldns_buffer_position(buf);
+    const ldns_rdf* owner = ldns_rr_owner(rr);
+    if (!owner || rdlen > 0xFFFF) return;
+    const auto type = static_cast<unsigned>(ldns_rr_get_type(rr));
+    const auto cls = static_cast<unsigned>(ldns_rr_get_class(rr));
+    const std::uint32_t ttl = ldns_rr_ttl(rr);
+    const std::uint8_t fixed[10] = {
+        static_cast<std::uint8_t>(type >> 8),  static_cast<std::uint8_t>(type),
+        static_cast<std::uint8_t>(cls >> 8),   static_cast<std::uint8_t>(cls),
+        static_cast<std::uint8_t>(ttl >> 24),  static_cast<std::uint8_t>(ttl >> 16),
+        static_cast<std::uint8_t>(ttl >> 8),   static_cast<std::uint8_t>(ttl),
+        static_cast<std::uint8_t>(rdlen >> 8), static_cast<std::uint8_t>(rdlen)};
+    const std::size_t at = out.size();
+    out.insert(out.end(), ldns_rdf_data(owner), ldns_rdf_data(owner) + ldns_rdf_size(owner));
+    out.insert(out.end(), fixed, fixed + sizeof fixed);
+    out.insert(out.end(), ldns_buffer_begin(buf), ldns_buffer_begin(buf) + rdlen);
+    rec.wire_at = static_cast<std::uint32_t>(at);
+    rec.wire_len = static_cast<std::uint32_t>(out.size() - at);
+}
+
+// A name as config stores names, appended to `out`: lower case, no trailing dot.
+// Written here rather than with ldns_rdf2str, whose printf-based output dominated
+// a 100,000-record load; bytes outside letters, digits, '-', '_' and '*' are
+// escaped as \DDD, as ldns does.
+void append_name(std::string& out, const ldns_rdf* d) {
     const auto* p = ldns_rdf_data(d);
     const auto* end = p + ldns_rdf_size(d);
-    std::string out;
-    out.reserve(ldns_rdf_size(d));
+    const std::size_t start = out.size();
     while (p < end && *p != 0) {
         const std::size_t len = *p++;
-        if (!out.empty()) out += '.';
+        if (out.size() > start) out += '.';
         for (std::size_t i = 0; i < len && p < end; ++i, ++p) {
-            const auto c = static_cast<char>(*p);
-            if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '*') {
-                out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            // ASCII by hand, as the C locale has it: this runs for every byte
+            // of every owner, and the <cctype> calls showed in the profile.
+            const unsigned char c = *p;
+            const bool upper = c >= 'A' && c <= 'Z';
+            if (upper || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*') {
+                out += static_cast<char>(upper ? c + ('a' - 'A') : c);
             } else {
                 const unsigned v = *p;
                 out += '\\';
@@ -51,40 +89,88 @@ std::string name_of(const ldns_rdf* d) {
             }
         }
     }
-    return out.empty() ? "." : out;
+    if (out.size() == start) out += '.';
 }
 
-// The first `max` blank-separated words of a line.
-std::vector<std::string_view> tokens(std::string_view s, std::size_t max) {
-    std::vector<std::string_view> out;
-    for (std::size_t i = 0; i < s.size() && out.size() < max;) {
-        const auto start = s.find_first_not_of(" \t", i);
-        if (start == std::string_view::npos) break;
-        const auto end = std::min(s.find_first_of(" \t", start), s.size());
-        out.push_back(s.substr(start, end - start));
-        i = end;
+std::string name_of(const ldns_rdf* d) {
+    std::string out;
+    append_name(out, d);
+    return out;
+}
+
+// The first four blank-separated words of a line (fewer when it has fewer).
+// A plain loop: find_first_of(" \t") calls memchr for every character.
+struct Tokens {
+    std::array<std::string_view, 4> t;
+    std::size_t size = 0;
+};
+Tokens tokens(std::string_view s) {
+    Tokens out;
+    auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    std::size_t i = 0;
+    while (out.size < out.t.size()) {
+        while (i < s.size() && blank(s[i])) ++i;
+        if (i == s.size()) break;
+        const std::size_t start = i;
+        while (i < s.size() && !blank(s[i])) ++i;
+        out.t[out.size++] = s.substr(start, i - start);
     }
     return out;
 }
 
+// Whether ldns knows a class or type name. ldns compares the name with each
+// one it knows; the records of a large zone ask about the same few names over
+// and over, so the last answer is kept.
+class NameLookup {
+public:
+    explicit NameLookup(bool (*known)(const char*)) : known_(known) {}
+    bool operator()(std::string_view name) {
+        if (!asked_ || name != last_) {
+            last_.assign(name);
+            answer_ = known_(last_.c_str());
+            asked_ = true;
+        }
+        return answer_;
+    }
+
+private:
+    bool (*known_)(const char*);
+    std::string last_;
+    bool answer_ = false, asked_ = false;
+};
+
 // ldns says only "could not parse the RR's rdata" for an unknown type; name it instead.
-std::string type_problem(std::string_view text) {
-    const auto t = tokens(text, 4);  // owner, [ttl], [class], type
+std::string type_problem(std::string_view text, NameLookup& is_class, NameLookup& is_type) {
+    const auto [t, n] = tokens(text);  // owner, [ttl], [class], type
     std::size_t i = 1;
-    for (int skip = 0; skip < 2 && i < t.size(); ++skip) {
-        const std::string tok(t[i]);
-        if (std::isdigit(static_cast<unsigned char>(tok[0])) || ldns_get_rr_class_by_name(tok.c_str()) != 0) ++i;
+    for (int skip = 0; skip < 2 && i < n; ++skip) {
+        if (std::isdigit(static_cast<unsigned char>(t[i][0])) || is_class(t[i])) ++i;
         else break;
     }
-    if (i >= t.size() || t[i].front() == ';') return {};  // ldns reports the missing type
-    if (ldns_get_rr_type_by_name(std::string(t[i]).c_str()) != 0) return {};
+    if (i >= n || t[i].front() == ';') return {};  // ldns reports the missing type
+    if (is_type(t[i])) return {};
     return "unknown record type " + quote(t[i]) + " (A, AAAA, CNAME, MX, NS, TXT, PTR, SRV, CAA, ...)";
 }
+
+// The owner and type of each of a domain's records that parsed and lies in
+// its zone. Names sit in one string rather than one string each: a large zone
+// has as many owners as records, and this is all the checks keep of them.
+struct Owners {
+    struct Rr {
+        std::uint32_t at, len;  // the owner in `names`
+        std::uint32_t index;    // in Domain::records
+        std::uint16_t type;
+    };
+    std::string names;  // lower case, no trailing dot, one after another
+    std::vector<Rr> rrs;
+
+    std::string_view name(const Rr& r) const { return std::string_view(names).substr(r.at, r.len); }
+};
 
 // What the warnings need to know about the records of all zones.
 struct Zones {
     std::unordered_map<std::string, std::string> cnames;  // owner -> where: `domain "x" records[2]`
-    std::unordered_set<std::string> addressed;            // owners of A/AAAA records
+    std::vector<Owners> owners;                           // parallel to domains
     struct Mx {
         std::string target, key;
         SourcePos pos;
@@ -96,9 +182,11 @@ struct Zones {
 
 class RecordChecker {
 public:
-    RecordChecker(const Config& cfg, const Sources& src, Diagnostics& diag) : cfg_(cfg), src_(src), diag_(diag) {
+    RecordChecker(Config& cfg, const Sources& src, Diagnostics& diag)
+        : cfg_(cfg), src_(src), diag_(diag), buf_(ldns_buffer_new(512)) {
         z_.apex_mx.resize(cfg.domains.size());
         z_.valid.resize(cfg.domains.size());
+        z_.owners.resize(cfg.domains.size());
     }
 
     void run() {
@@ -113,62 +201,89 @@ public:
     }
 
 private:
-    const Config& cfg_;
+    Config& cfg_;  // written only to keep what the records parsed into (Domain::records_wire)
     const Sources& src_;
     Diagnostics& diag_;
+    BufferPtr buf_;
+    NameLookup is_class_{[](const char* s) { return ldns_get_rr_class_by_name(s) != 0; }};
+    NameLookup is_type_{[](const char* s) { return ldns_get_rr_type_by_name(s) != 0; }};
+    std::string text_;  // the record being parsed, trimmed
     Zones z_;
 
-    struct Owner {
+    // A name with a CNAME (RFC 1034 section 3.6.2: it must be alone).
+    struct CnameOwner {
         int cnames = 0;
         std::size_t cname_at = 0;  // index in records of the (last) CNAME
         bool other = false;
     };
 
     void domain(std::size_t i) {
-        const auto& d = cfg_.domains[i];
+        auto& d = cfg_.domains[i];
         const auto& ds = src_.domains[i];
         RdfPtr origin(ldns_dname_new_frm_str((d.name + ".").c_str()));
         if (!origin) return;
-        std::unordered_map<std::string, Owner> owners;
-        owners.reserve(d.records.size());
+        Owners& owners = z_.owners[i];
+        owners.rrs.reserve(d.records.size());
+        bool any_cname = false;
         for (std::size_t r = 0; r < d.records.size(); ++r) {
-            const auto& rec = d.records[r];
+            auto& rec = d.records[r];
             // Built only when needed: most of a big zone's records never need a key.
             auto key = [&] { return ds.full("records[" + std::to_string(r + 1) + "]"); };
             auto rr = parse(rec, origin.get(), key);
             if (!rr) continue;
-            const auto owner = name_of(ldns_rr_owner(rr.get()));
+            // The zone build would parse the line with its trailing blanks,
+            // which ldns does not always read as this trimmed text (after a
+            // quoted string it says "superfluous text"): such a line is left
+            // for the build to parse, so that it sees what it always saw.
+            if (const char c = rec.text.back(); c != ' ' && c != '\t')
+                keep_wire(rr.get(), buf_.get(), d.records_wire, rec);
+            const std::size_t at = owners.names.size();
+            append_name(owners.names, ldns_rr_owner(rr.get()));
+            const std::string_view owner = std::string_view(owners.names).substr(at);
             if (!in_zone(owner, d.name)) {
                 diag_.error(rec.pos, key(),
-                            owner + " is outside the zone " + d.name +
+                            std::string(owner) + " is outside the zone " + d.name +
                                 " (write names relative to the domain, like \"www\", or ending in \"." + d.name + ".\")");
+                owners.names.resize(at);
                 continue;
             }
             const auto type = ldns_rr_get_type(rr.get());
-            auto& o = owners[owner];
+            owners.rrs.push_back({static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(owner.size()),
+                                  static_cast<std::uint32_t>(r), static_cast<std::uint16_t>(type)});
             if (type == LDNS_RR_TYPE_CNAME) {
-                ++o.cnames;
-                o.cname_at = r;
+                any_cname = true;
                 z_.cnames.emplace(owner, key());
-            } else {
-                o.other = true;
             }
-            if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA) z_.addressed.insert(owner);
             if (type == LDNS_RR_TYPE_MX && ldns_rr_rd_count(rr.get()) == 2) {
                 z_.mx.push_back({name_of(ldns_rr_rdf(rr.get(), 1)), key(), rec.pos});
                 if (owner == d.name) z_.apex_mx[i] = true;
             }
         }
-        for (const auto& [owner, o] : owners) {
-            if (o.cnames == 0) continue;
+        if (!any_cname) return;
+        // Only the names with a CNAME are looked up by name: in a large zone
+        // they are few, and the other owners need no table of their own.
+        std::unordered_map<std::string_view, CnameOwner> cname_owners;  // views into owners.names, now final
+        for (const Owners::Rr& rr : owners.rrs)
+            if (rr.type == LDNS_RR_TYPE_CNAME) cname_owners.try_emplace(owners.name(rr));
+        for (const Owners::Rr& rr : owners.rrs) {
+            auto o = cname_owners.find(owners.name(rr));
+            if (o == cname_owners.end()) continue;
+            if (rr.type == LDNS_RR_TYPE_CNAME) {
+                ++o->second.cnames;
+                o->second.cname_at = rr.index;
+            } else {
+                o->second.other = true;
+            }
+        }
+        for (const auto& [owner, o] : cname_owners) {
             const auto key = ds.full("records[" + std::to_string(o.cname_at + 1) + "]");
             const auto pos = d.records[o.cname_at].pos;
             if (owner == d.name)
                 diag_.error(pos, key, "a CNAME cannot be at the zone's apex (" + d.name + " has SOA and NS records)");
             else if (o.other || o.cnames > 1)
                 diag_.error(pos, key,
-                            owner + " has a CNAME and other records; a CNAME must be the only record of its name "
-                                    "(RFC 1034 section 3.6.2)");
+                            std::string(owner) + " has a CNAME and other records; a CNAME must be the only record of "
+                                                 "its name (RFC 1034 section 3.6.2)");
         }
     }
 
@@ -176,14 +291,17 @@ private:
     RrPtr parse(const Record& rec, const ldns_rdf* origin, const Key& key) {
         const auto first = rec.text.find_first_not_of(" \t");
         const auto last = rec.text.find_last_not_of(" \t");
-        const std::string text = first == std::string::npos ? "" : rec.text.substr(first, last - first + 1);
+        if (first == std::string::npos) text_.clear();
+        else text_.assign(rec.text, first, last - first + 1);
+        const std::string& text = text_;
         std::string problem;
         if (text.empty()) problem = "is empty";
-        else if (text.find_first_of("\r\n") != std::string::npos) problem = "has a line break: write one record per string";
+        else if (std::any_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; }))
+            problem = "has a line break: write one record per string";
         else if (text[0] == '@' && text.size() > 1 && text[1] != ' ' && text[1] != '\t')
             problem = quote(text) + ": a name cannot start with '@' (\"@\" alone is the domain itself)";
         else if (text[0] == '$') problem = quote(text) + ": directives like $TTL do not belong in records";
-        else problem = type_problem(text);
+        else problem = type_problem(text, is_class_, is_type_);
         if (!problem.empty()) {
             diag_.error(rec.pos, key(), problem);
             return nullptr;
@@ -242,16 +360,29 @@ private:
         return host == cfg_.appliance.hostname || (zone.mail && host == zone.mx);
     }
 
+    // Which of `hosts` own an A or AAAA record in one of the zones. Only they are
+    // looked up: a set of every record's owner would cost a large zone dearly.
+    std::unordered_set<std::string_view> addressed(const std::vector<Zones::Mx>& hosts) const {
+        std::unordered_set<std::string_view> wanted, found;
+        for (const auto& h : hosts) wanted.insert(h.target);
+        for (const Owners& owners : z_.owners)
+            for (const Owners::Rr& rr : owners.rrs)
+                if (rr.type == LDNS_RR_TYPE_A || rr.type == LDNS_RR_TYPE_AAAA)
+                    if (auto w = wanted.find(owners.name(rr)); w != wanted.end()) found.insert(*w);
+        return found;
+    }
+
     void addresses() {
         std::vector<Zones::Mx> hosts;
         if (src_.at.contains("appliance.hostname"))
             hosts.push_back({cfg_.appliance.hostname, "appliance.hostname", src_.get("appliance.hostname")});
         hosts.insert(hosts.end(), z_.mx.begin(), z_.mx.end());
+        const auto has_address = addressed(hosts);  // views into hosts
         std::set<std::string> said;
         for (const auto& h : hosts) {
             if (z_.cnames.contains(h.target) || !said.insert(h.target).second) continue;
             const Domain* zone = zone_of(h.target);
-            if (!zone || z_.addressed.contains(h.target) || generated_address(h.target, *zone)) continue;
+            if (!zone || has_address.contains(h.target) || generated_address(h.target, *zone)) continue;
             std::string hint = "add a record to " + zone->name + "'s records, like \"" +
                                h.target.substr(0, h.target.size() - std::min(h.target.size(), zone->name.size() + 1)) +
                                " A 10.0.1.10\"";
@@ -269,6 +400,6 @@ private:
 
 }  // namespace
 
-void check_records(const Config& cfg, const Sources& src, Diagnostics& diag) { RecordChecker(cfg, src, diag).run(); }
+void check_records(Config& cfg, const Sources& src, Diagnostics& diag) { RecordChecker(cfg, src, diag).run(); }
 
 }  // namespace mxlab::config::detail

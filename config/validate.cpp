@@ -143,7 +143,7 @@ void resolvers(const Config& cfg, const Sources& src, Diagnostics& diag) {
 
 }  // namespace
 
-void validate(const Config& cfg, const Sources& src, Diagnostics& diag) {
+void validate(Config& cfg, const Sources& src, Diagnostics& diag) {
     hostname(cfg, src, diag);
     listeners(cfg, src, diag);
     domains(cfg, src, diag);

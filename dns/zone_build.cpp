@@ -139,54 +139,6 @@ void generate(const config::Config& cfg, const config::Domain& d, const std::vec
     if (d.mail && mx != host && name_in_zone(mx, apex)) add_addresses(out, mx, cfg);
 }
 
-// Parses `records` lines with ldns, reusing one buffer.
-class RecordParser {
-public:
-    RecordParser(const std::string& zone, std::vector<std::uint8_t> apex, std::uint32_t default_ttl)
-        : origin_(ldns_dname_new_frm_str((zone + ".").c_str())),
-          buf_(ldns_buffer_new(512)),
-          apex_(std::move(apex)),
-          default_ttl_(default_ttl) {}
-
-    // Adds the record, or returns what is wrong with it.
-    std::optional<std::string> parse(std::string_view text, Records& out) {
-        // A leading blank means "same owner as before" in a zone file; each
-        // `records` string stands alone, so it is not taken that way.
-        while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-        if (text.empty()) return "empty record";
-        line_.assign(text);
-        ldns_rr* raw = nullptr;
-        const ldns_status st = ldns_rr_new_frm_str(&raw, line_.c_str(), default_ttl_, origin_.get(), nullptr);
-        const LdnsRr rr(raw);
-        if (st != LDNS_STATUS_OK || !rr) return std::string(ldns_get_errorstr_by_id(st));
-        if (ldns_rr_get_class(rr.get()) != LDNS_RR_CLASS_IN) return "only class IN records are served";
-        const auto type = static_cast<std::uint16_t>(ldns_rr_get_type(rr.get()));
-        if (auto why = refused_type(type)) return type_name(type) + " " + *why;
-        const ldns_rdf* o = ldns_rr_owner(rr.get());
-        owner_.assign(ldns_rdf_data(o), ldns_rdf_data(o) + ldns_rdf_size(o));
-        // Length bytes are < 64, never in 'A'..'Z': lower-casing all bytes is safe.
-        for (auto& c : owner_) c = ascii_lower(c);
-        if (!name_in_zone(owner_, apex_)) return name_to_text(owner_) + " is outside the zone";
-        if (type == rrtype::SOA && owner_ != apex_) return "SOA is only allowed at the apex (@)";
-        ldns_buffer_clear(buf_.get());
-        if (ldns_rr_rdata2buffer_wire(buf_.get(), rr.get()) != LDNS_STATUS_OK) return "cannot encode the RDATA";
-        const std::size_t n = ldns_buffer_position(buf_.get());
-        if (n > 65535) return "RDATA longer than 65535 bytes";
-        rdata_.assign(ldns_buffer_begin(buf_.get()), ldns_buffer_begin(buf_.get()) + n);
-        if (!lowercase_rdata_names(type, rdata_)) return "malformed RDATA";
-        out.add(owner_, type, ldns_rr_ttl(rr.get()), rdata_, false);
-        return std::nullopt;
-    }
-
-private:
-    LdnsRdf origin_;
-    LdnsBuffer buf_;
-    std::vector<std::uint8_t> apex_;
-    std::uint32_t default_ttl_;
-    std::string line_;
-    std::vector<std::uint8_t> owner_, rdata_;
-};
-
 // ldns_rr_new_frm_str allocates and frees about 192 KB of scratch buffers per
 // record. When they come from the top of the heap, glibc gives them back to
 // the kernel at every free and takes them again at the next call: two brk
@@ -219,6 +171,99 @@ private:
     }
     static constexpr std::size_t block = 65600;  // > LDNS_MAX_PACKETLEN + 1, < the mmap threshold
     void* pin_;
+};
+
+// Turns `records` lines into records. A loaded config has already parsed
+// each line (Domain::records_wire), and parsing was most of a large zone's
+// build, so that form is used as it is; a line without it (a Config made by
+// hand) is parsed here with ldns, as the loader would have, reusing one buffer.
+class RecordParser {
+public:
+    RecordParser(const std::string& zone, std::vector<std::uint8_t> apex, std::uint32_t default_ttl)
+        : origin_(ldns_dname_new_frm_str((zone + ".").c_str())),
+          buf_(ldns_buffer_new(512)),
+          apex_(std::move(apex)),
+          default_ttl_(default_ttl) {}
+
+    // Adds the record, or returns what is wrong with it.
+    std::optional<std::string> parse(const config::Domain& d, const config::Record& rec, Records& out) {
+        LdnsRr rr;  // set when the text was parsed here
+        if (!read_wire(d, rec))
+            if (auto err = parse_text(rec.text, rr)) return err;
+        if (cls_ != LDNS_RR_CLASS_IN) return "only class IN records are served";
+        if (auto why = refused_type(type_)) return type_name(type_) + " " + *why;
+        if (!name_in_zone(owner_, apex_)) return name_to_text(owner_) + " is outside the zone";
+        if (type_ == rrtype::SOA && owner_ != apex_) return "SOA is only allowed at the apex (@)";
+        if (rr)
+            if (auto err = encode_rdata(rr.get())) return err;
+        if (!lowercase_rdata_names(type_, rdata_)) return "malformed RDATA";
+        out.add(owner_, type_, ttl_, rdata_, false);
+        return std::nullopt;
+    }
+
+private:
+    // The record as config/records.cpp wrote it; false when there is none, or
+    // when it is not in that form (then the text decides).
+    bool read_wire(const config::Domain& d, const config::Record& rec) {
+        if (rec.wire_len == 0 || rec.wire_at > d.records_wire.size() ||
+            rec.wire_len > d.records_wire.size() - rec.wire_at)
+            return false;
+        const std::span<const std::uint8_t> w(d.records_wire.data() + rec.wire_at, rec.wire_len);
+        const std::size_t n = parse_name(w, 0, name_);  // lower-cased
+        if (n == 0 || w.size() < n + 10) return false;
+        const std::uint8_t* p = w.data() + n;
+        if (w.size() != n + 10 + get16(p + 8)) return false;
+        type_ = get16(p);
+        cls_ = get16(p + 2);
+        ttl_ = get32(p + 4);
+        const auto o = name_.wire();
+        owner_.assign(o.begin(), o.end());
+        rdata_.assign(p + 10, w.data() + w.size());
+        return true;
+    }
+
+    // Everything but the RDATA, which encode_rdata() adds once the record
+    // passed the checks (so that their messages come first, as they always did).
+    std::optional<std::string> parse_text(std::string_view text, LdnsRr& rr) {
+        if (!scratch_) scratch_.emplace();
+        // A leading blank means "same owner as before" in a zone file; each
+        // `records` string stands alone, so it is not taken that way.
+        while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+        if (text.empty()) return "empty record";
+        line_.assign(text);
+        ldns_rr* raw = nullptr;
+        const ldns_status st = ldns_rr_new_frm_str(&raw, line_.c_str(), default_ttl_, origin_.get(), nullptr);
+        rr.reset(raw);
+        if (st != LDNS_STATUS_OK || !rr) return std::string(ldns_get_errorstr_by_id(st));
+        cls_ = static_cast<std::uint16_t>(ldns_rr_get_class(rr.get()));
+        type_ = static_cast<std::uint16_t>(ldns_rr_get_type(rr.get()));
+        ttl_ = ldns_rr_ttl(rr.get());
+        const ldns_rdf* o = ldns_rr_owner(rr.get());
+        owner_.assign(ldns_rdf_data(o), ldns_rdf_data(o) + ldns_rdf_size(o));
+        // Length bytes are < 64, never in 'A'..'Z': lower-casing all bytes is safe.
+        for (auto& c : owner_) c = ascii_lower(c);
+        return std::nullopt;
+    }
+
+    std::optional<std::string> encode_rdata(const ldns_rr* rr) {
+        ldns_buffer_clear(buf_.get());
+        if (ldns_rr_rdata2buffer_wire(buf_.get(), rr) != LDNS_STATUS_OK) return "cannot encode the RDATA";
+        const std::size_t n = ldns_buffer_position(buf_.get());
+        if (n > 65535) return "RDATA longer than 65535 bytes";
+        rdata_.assign(ldns_buffer_begin(buf_.get()), ldns_buffer_begin(buf_.get()) + n);
+        return std::nullopt;
+    }
+
+    LdnsRdf origin_;
+    LdnsBuffer buf_;
+    std::optional<ScratchReserve> scratch_;  // made at the first line parsed here; a loaded config needs none
+    std::vector<std::uint8_t> apex_;
+    std::uint32_t default_ttl_;
+    std::string line_;
+    Name name_;
+    std::uint16_t type_ = 0, cls_ = 0;
+    std::uint32_t ttl_ = 0;
+    std::vector<std::uint8_t> owner_, rdata_;
 };
 
 std::string where(const config::Record& r) {
@@ -301,29 +346,29 @@ void finalize(ZoneData& z, std::vector<std::string>& errors) {
             groups.push_back(g);
             a = b;
         }
-        const std::string name = host_of(owner);
-        std::string others;
+        // The owner's name only for the messages: a large zone has as many
+        // owners as records, and almost never an error.
+        auto name = [&] { return host_of(owner); };
         for (const Group& g : groups) {
             if (g.type == rrtype::CNAME && g.end - g.begin > 1)
-                errors.push_back("zone " + z.name + ": " + name + " has more than one CNAME");
+                errors.push_back("zone " + z.name + ": " + name() + " has more than one CNAME");
             if (g.end - g.begin > 65535)
-                errors.push_back("zone " + z.name + ": " + name + " has more than 65535 " + type_name(g.type) +
+                errors.push_back("zone " + z.name + ": " + name() + " has more than 65535 " + type_name(g.type) +
                                  " records");
             if (g.type == rrtype::SOA && g.end - g.begin > 1)
                 errors.push_back("zone " + z.name + ": more than one SOA record");
-            if (g.type != rrtype::CNAME) others += (others.empty() ? "" : ", ") + type_name(g.type);
         }
         const bool has_cname =
             std::any_of(groups.begin(), groups.end(), [](const Group& g) { return g.type == rrtype::CNAME; });
-        if (has_cname && !others.empty()) {
+        if (has_cname && groups.size() > 1) {
             // Name the types in written order, as the user wrote them.
             std::vector<Group> written = groups;
             std::sort(written.begin(), written.end(),
                       [](const Group& a, const Group& b) { return a.position < b.position; });
-            others.clear();
+            std::string others;
             for (const Group& g : written)
                 if (g.type != rrtype::CNAME) others += (others.empty() ? "" : ", ") + type_name(g.type);
-            errors.push_back("zone " + z.name + ": " + name + " has CNAME and other data (" + others +
+            errors.push_back("zone " + z.name + ": " + name() + " has CNAME and other data (" + others +
                              "); a CNAME must be the only record at its name");
         }
         // The SOA first, then the RRsets in written order.
@@ -374,9 +419,8 @@ std::vector<ZoneData> zones_from_config(const config::Config& cfg, std::vector<s
         Records records(z);
         generate(cfg, d, z.apex, *host, *mx, records);
         RecordParser parser(z.name, z.apex, cfg.dns.default_ttl);
-        const ScratchReserve scratch;
         for (const config::Record& rec : d.records)
-            if (auto err = parser.parse(rec.text, records))
+            if (auto err = parser.parse(d, rec, records))
                 errors.push_back("zone " + z.name + ": " + where(rec) + *err);
         if (errors.size() != errors_before) continue;
         finalize(z, errors);

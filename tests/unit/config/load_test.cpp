@@ -250,5 +250,35 @@ domain = [ { name = "sina.com", users = { Bob = "x" } } ]
     EXPECT_EQ(r.config->domains.at(0).users.at(0).name, "Bob");
 }
 
+TEST(Load, RecordsKeepWhatTheyParsedInto) {
+    // Record::wire_at/wire_len into Domain::records_wire, RFC 1035 section
+    // 4.1.3: owner as written, TYPE, CLASS, TTL (dns.default_ttl), RDLENGTH, RDATA.
+    auto r = load(R"(
+[appliance]
+hostname = "mail.sina.com"
+addresses = ["10.0.1.10"]
+[dns]
+default_ttl = 300
+[[domain]]
+name = "sina.com"
+records = ["mail A 10.0.1.10", "  Www 60 IN A 10.0.1.20", "trailing A 10.0.1.30 "]
+)");
+    ASSERT_TRUE(r.ok()) << all(r);
+    const auto& d = r.config->domains.at(0);
+    auto wire = [&](const Record& rec) {
+        return std::vector<std::uint8_t>(d.records_wire.begin() + rec.wire_at,
+                                         d.records_wire.begin() + rec.wire_at + rec.wire_len);
+    };
+    const std::vector<std::uint8_t> mail = {4, 'm', 'a', 'i', 'l', 4, 's', 'i', 'n', 'a', 3, 'c', 'o', 'm', 0,
+                                            0, 1, 0, 1, 0, 0, 0x01, 0x2C, 0, 4, 10, 0, 1, 10};
+    const std::vector<std::uint8_t> www = {3, 'W', 'w', 'w', 4, 's', 'i', 'n', 'a', 3, 'c', 'o', 'm', 0,
+                                           0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 1, 20};
+    EXPECT_EQ(wire(d.records.at(0)), mail);
+    EXPECT_EQ(wire(d.records.at(1)), www);
+    // Trailing blanks: left for the zone build to parse from the text, as it always did.
+    EXPECT_EQ(d.records.at(2).wire_len, 0u);
+    EXPECT_EQ(d.records_wire.size(), mail.size() + www.size());
+}
+
 }  // namespace
 }  // namespace mxlab::config::test

@@ -27,6 +27,13 @@ config::Config small(std::vector<std::string> records) {
     return c;
 }
 
+// A config's diagnostics, one a line, for a failed assertion.
+std::string diagnostics(const config::LoadResult& r) {
+    std::string s;
+    for (const auto& d : r.diagnostics) s += config::format("test.toml", d) + "\n";
+    return s;
+}
+
 std::string first_error(const config::Config& c) {
     const auto b = build(c);
     return b.errors.empty() ? std::string() : b.errors.front();
@@ -170,6 +177,81 @@ TEST(ZoneBuild, ContentHashIgnoresOrderAndSerial) {
     const auto before = content_hash(a[0]);
     set_serial(a[0], 12345);
     EXPECT_EQ(content_hash(a[0]), before);
+}
+
+TEST(ZoneBuild, RecordsParsedAtLoadBuildTheZonesTheirTextBuilds) {
+    // A loaded config hands over what each line parsed into (Record::wire_len,
+    // Domain::records_wire); a Config made by hand has only the text. Both
+    // must give the same zones, names and RDATA lower-cased alike.
+    const auto loaded = config::load_string(R"(
+[appliance]
+hostname = "mail.sina.com"
+addresses = ["10.0.1.10", "fd00::10"]
+data_dir = "/nonexistent/mxlab"
+[dns]
+default_ttl = 600
+[[domain]]
+name = "sina.com"
+records = [
+  "www A 10.0.1.20", "WWW A 10.0.1.21", "v6 AAAA FD00::20", "ttl 60 A 10.0.1.22", "x 300 IN A 10.0.1.23",
+  "  lead A 10.0.1.24", "trail A 10.0.1.25   ", "Abs.Sina.COM. A 10.0.1.26", "@ MX 20 Mail2.Sina.Com.",
+  "mail2 A 10.0.1.27", "@ TXT \"hello world\" \"two\"", "_sip._tcp SRV 10 5 5060 WWW", "*.wild A 10.0.1.28",
+  "@ CAA 0 issue \"letsencrypt.org\"", "ftp CNAME www", "sub NS ns.sub", "ns.sub A 10.0.1.29", "txt TXT two words",
+  "@ SOA ns.sina.com. Admin.Sina.com. 1 7200 900 1209600 60",
+]
+[[domain]]
+name = "1.0.10.in-addr.arpa"
+mail = false
+records = ["10 PTR Mail.Sina.Com.", "20 PTR www.sina.com."]
+)",
+                                            "/etc/mxlab/test.toml");
+    ASSERT_TRUE(loaded.ok()) << diagnostics(loaded);
+    const config::Config& parsed = *loaded.config;
+    config::Config text = parsed;
+    for (auto& d : text.domains) {
+        for (auto& rec : d.records) rec.wire_len = 0;
+        d.records_wire.clear();
+    }
+    for (const auto& d : parsed.domains)
+        for (const auto& rec : d.records)
+            if (!rec.text.ends_with(' ')) {
+                ASSERT_GT(rec.wire_len, 0u) << rec.text;
+            }
+    const auto a = build(parsed);
+    const auto b = build(text);
+    ASSERT_TRUE(a.errors.empty() && b.errors.empty());
+    for (const char* zone : {"sina.com", "1.0.10.in-addr.arpa"})
+        EXPECT_EQ(zone_text(*a.zones, zone), zone_text(*b.zones, zone)) << zone;
+    std::vector<std::string> errors;
+    const auto za = zones_from_config(parsed, errors);
+    const auto zb = zones_from_config(text, errors);
+    ASSERT_EQ(za.size(), 2u);
+    ASSERT_EQ(zb.size(), 2u);
+    for (std::size_t i = 0; i < za.size(); ++i) {
+        EXPECT_EQ(za[i].content_hash, zb[i].content_hash);
+        EXPECT_EQ(za[i].bytes, zb[i].bytes);
+    }
+}
+
+TEST(ZoneBuild, RecordsParsedAtLoadKeepTheirErrors) {
+    // What config accepts but a zone refuses is still refused, with the same words.
+    const char* toml = R"(
+[appliance]
+hostname = "mail.sina.com"
+addresses = ["10.0.1.10"]
+[[domain]]
+name = "sina.com"
+records = ["www SOA a.sina.com. b.sina.com. 1 2 3 4 5", "x DNAME sina.com."]
+)";
+    const auto loaded = config::load_string(toml, "/etc/mxlab/test.toml");
+    ASSERT_TRUE(loaded.ok()) << diagnostics(loaded);
+    config::Config text = *loaded.config;
+    for (auto& rec : text.domains[0].records) rec.wire_len = 0;
+    const auto a = build(*loaded.config);
+    EXPECT_EQ(a.errors, build(text).errors);
+    ASSERT_EQ(a.errors.size(), 2u);
+    EXPECT_THAT(a.errors[0], HasSubstr("SOA is only allowed at the apex"));
+    EXPECT_THAT(a.errors[1], HasSubstr("DNAME is not supported"));
 }
 
 }  // namespace
