@@ -7,7 +7,7 @@
 #include <memory>
 #include <random>
 
-#include "dns/asio_address.hpp"
+#include "config/asio_address.hpp"
 
 namespace mxlab::dns::client {
 

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "dns/asio_address.hpp"
+#include "config/asio_address.hpp"
 #include "dns/responder.hpp"
 #include "dns/zone_set.hpp"
 
@@ -108,7 +108,7 @@ asio::awaitable<void> TcpServer::watchdog(std::shared_ptr<Connection> conn) {
 asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> conn) {
     std::vector<std::uint8_t> query;
     auto peer = conn->socket.remote_endpoint().address();
-    QueryContext ctx{Transport::tcp, from_asio(peer)};
+    QueryContext ctx{Transport::tcp, config::from_asio(peer)};
     boost::system::error_code ec;
     for (;;) {
         conn->deadline.expires_after(limits_.idle_timeout);

@@ -1,4 +1,4 @@
-// Conversions between the config's IpAddr and Asio's address, for the servers and the resolver.
+// Conversions between the config's IpAddr and Asio's address, for every server and the resolver (header-only: config itself never includes Asio).
 #pragma once
 
 #include <algorithm>
@@ -6,9 +6,9 @@
 #include "config/config.hpp"
 #include "core/asio.hpp"
 
-namespace mxlab::dns {
+namespace mxlab::config {
 
-inline asio::ip::address to_asio(const config::IpAddr& a) {
+inline asio::ip::address to_asio(const IpAddr& a) {
     if (a.v6) {
         asio::ip::address_v6::bytes_type b;
         std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
@@ -19,8 +19,8 @@ inline asio::ip::address to_asio(const config::IpAddr& a) {
 
 // An IPv4-mapped IPv6 peer (::ffff:a.b.c.d on a dual-stack socket) becomes
 // IPv4, so that ACLs written as IPv4 prefixes match it.
-inline config::IpAddr from_asio(const asio::ip::address& a) {
-    config::IpAddr r;
+inline IpAddr from_asio(const asio::ip::address& a) {
+    IpAddr r;
     if (a.is_v6()) {
         auto v6 = a.to_v6();
         if (v6.is_v4_mapped()) {
@@ -38,4 +38,4 @@ inline config::IpAddr from_asio(const asio::ip::address& a) {
     return r;
 }
 
-}  // namespace mxlab::dns
+}  // namespace mxlab::config
