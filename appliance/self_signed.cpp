@@ -1,0 +1,247 @@
+// Making a self-signed server certificate with OpenSSL 3, and reading the fields mxlab logs and checks.
+#include "appliance/self_signed.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <stdexcept>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "appliance/openssl_handles.hpp"
+
+namespace mxlab::appliance {
+
+namespace {
+
+using namespace ossl;
+using Bignum = Handle<BIGNUM, BN_free>;
+using Asn1Integer = Handle<ASN1_INTEGER, ASN1_INTEGER_free>;
+using Extension = Handle<X509_EXTENSION, X509_EXTENSION_free>;
+using GeneralName = Handle<GENERAL_NAME, GENERAL_NAME_free>;
+using Ia5String = Handle<ASN1_IA5STRING, ASN1_IA5STRING_free>;
+
+[[noreturn]] void fail(std::string_view what) {
+    std::string text = openssl_error_text();
+    throw OpenSslError(std::string(what) + (text.empty() ? "" : ": " + text));
+}
+
+// RFC 5280 appendix A.1: ub-common-name is 64 characters.
+constexpr std::size_t kMaxCommonName = 64;
+
+// A DNS name as certificates and clients compare it: lower case, no trailing dot.
+std::string normalize(std::string_view name) {
+    std::string s(name);
+    while (!s.empty() && s.back() == '.') s.pop_back();
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+    });
+    return s;
+}
+
+std::vector<std::string> normalized_unique(const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (const auto& n : names) {
+        std::string s = normalize(n);
+        if (s.empty() || std::find(out.begin(), out.end(), s) != out.end()) continue;
+        // A dNSName is an IA5String (RFC 5280 section 4.2.1.6) in "preferred
+        // name syntax": printable ASCII, so anything else is a caller's bug.
+        for (unsigned char c : s)
+            if (c <= ' ' || c >= 0x7f || c == ',')
+                throw std::invalid_argument("not a DNS name for a certificate: \"" + n + "\"");
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::string bio_text(BIO* bio) {
+    char* data = nullptr;
+    long len = BIO_get_mem_data(bio, &data);
+    return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
+}
+
+// A positive random serial of at most 20 octets (RFC 5280 section 4.1.2.2).
+// Random rather than 1, because Firefox/Thunderbird (NSS) refuse a
+// certificate whose issuer and serial equal one they already saw with
+// different contents: a regenerated pair for the same hostname must differ.
+void set_random_serial(X509* x) {
+    Bignum bn(BN_new());
+    if (!bn || !BN_rand(bn.get(), 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY)) fail("cannot make a serial number");
+    if (BN_is_zero(bn.get()) && !BN_one(bn.get())) fail("cannot make a serial number");
+    Asn1Integer serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+    if (!serial || !X509_set_serialNumber(x, serial.get())) fail("cannot set the serial number");
+}
+
+void add_extension(X509* x, X509V3_CTX* ctx, int nid, const char* value) {
+    Extension ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value));
+    if (!ext || !X509_add_ext(x, ext.get(), -1)) fail(std::string("cannot add the extension ") + OBJ_nid2sn(nid));
+}
+
+// Built as GENERAL_NAMES rather than a "DNS:a,DNS:b" config string so that a
+// name can never be read as another kind of entry.
+void add_subject_alt_names(X509* x, const std::vector<std::string>& names, bool critical) {
+    GeneralNames gens(GENERAL_NAMES_new());
+    if (!gens) fail("cannot make subjectAltName");
+    for (const auto& n : names) {
+        Ia5String ia5(ASN1_IA5STRING_new());
+        if (!ia5 || !ASN1_STRING_set(ia5.get(), n.data(), static_cast<int>(n.size())))
+            fail("cannot make subjectAltName");
+        GeneralName gen(GENERAL_NAME_new());
+        if (!gen) fail("cannot make subjectAltName");
+        GENERAL_NAME_set0_value(gen.get(), GEN_DNS, ia5.release());
+        if (!sk_GENERAL_NAME_push(gens.get(), gen.get())) fail("cannot make subjectAltName");
+        gen.release();  // owned by gens now
+    }
+    if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens.get(), critical ? 1 : 0, X509V3_ADD_DEFAULT) != 1)
+        fail("cannot add subjectAltName");
+}
+
+std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
+    std::tm tm{};
+    if (!ASN1_TIME_to_tm(t, &tm)) fail("cannot read the certificate's validity");
+    return std::chrono::system_clock::from_time_t(::timegm(&tm));
+}
+
+}  // namespace
+
+std::string openssl_error_text() {
+    std::string out;
+    const char* data = nullptr;
+    int flags = 0;
+    while (unsigned long e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
+        if (!out.empty()) out += "; ";
+        const char* reason = ERR_reason_error_string(e);
+        out += reason ? reason : "error " + std::to_string(ERR_GET_REASON(e));
+        if (const char* lib = ERR_lib_error_string(e)) out += std::string(" (") + lib + ")";
+        if ((flags & ERR_TXT_STRING) && data && *data) out += std::string(": ") + data;
+    }
+    return out;
+}
+
+PemPair make_self_signed(const std::vector<std::string>& names_in, std::chrono::seconds validity) {
+    const std::vector<std::string> names = normalized_unique(names_in);
+    if (names.empty()) throw std::invalid_argument("a certificate needs at least one DNS name");
+    ERR_clear_error();
+
+    // RSA 2048 rather than EC P-256: every client a lab meets handles RSA,
+    // including TLS stacks that predate ECDSA certificates (older Outlook and
+    // Windows Schannel builds, old Java and embedded clients) and clients that
+    // offer only RSA key exchange in TLS 1.2. The cost, ~0.1 s of key
+    // generation, is paid once per hostname change.
+    PKey key(EVP_RSA_gen(2048));
+    if (!key) fail("cannot generate an RSA key");
+
+    X509Ptr x(X509_new());
+    if (!x || !X509_set_version(x.get(), X509_VERSION_3)) fail("cannot make a certificate");
+    set_random_serial(x.get());
+    // Valid from an hour ago: a client whose clock is a little behind the
+    // appliance's must not see a certificate "not yet valid".
+    if (!X509_gmtime_adj(X509_getm_notBefore(x.get()), -3600) ||
+        !X509_time_adj_ex(X509_getm_notAfter(x.get()), static_cast<int>(validity.count() / 86400),
+                          static_cast<long>(validity.count() % 86400), nullptr))
+        fail("cannot set the validity");
+
+    // Subject = issuer (self-signed). A name longer than a CN may be is left
+    // out of the subject; the subjectAltName, which clients match, then has to
+    // be critical (RFC 5280 section 4.2.1.6).
+    X509_NAME* subject = X509_get_subject_name(x.get());
+    const bool has_cn = names.front().size() <= kMaxCommonName;
+    if (has_cn && !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                                              reinterpret_cast<const unsigned char*>(names.front().c_str()), -1, -1, 0))
+        fail("cannot set the subject");
+    if (!X509_set_issuer_name(x.get(), subject)) fail("cannot set the issuer");
+    if (!X509_set_pubkey(x.get(), key.get())) fail("cannot set the public key");
+
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, x.get(), x.get(), nullptr, nullptr, 0);
+    // CA:FALSE: NSS (Thunderbird) rejects a CA certificate used as a server's
+    // own, even after the user accepts an exception.
+    add_extension(x.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE");
+    // keyEncipherment: TLS 1.2 RSA key exchange encrypts with this key.
+    add_extension(x.get(), &ctx, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+    add_extension(x.get(), &ctx, NID_ext_key_usage, "serverAuth");
+    add_extension(x.get(), &ctx, NID_subject_key_identifier, "hash");
+    add_subject_alt_names(x.get(), names, !has_cn);
+
+    if (!X509_sign(x.get(), key.get(), EVP_sha256())) fail("cannot sign the certificate");
+
+    Bio cert_bio(BIO_new(BIO_s_mem()));
+    Bio key_bio(BIO_new(BIO_s_mem()));
+    if (!cert_bio || !key_bio || !PEM_write_bio_X509(cert_bio.get(), x.get()) ||
+        !PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr))
+        fail("cannot write PEM");
+    return {bio_text(cert_bio.get()), bio_text(key_bio.get())};
+}
+
+bool CertInfo::covers(const std::vector<std::string>& names) const {
+    for (const auto& n : names) {
+        std::string s = normalize(n);
+        if (s.empty()) continue;
+        if (std::find(dns_names.begin(), dns_names.end(), s) == dns_names.end()) return false;
+    }
+    return true;
+}
+
+bool key_matches(std::string_view cert_pem, std::string_view key_pem) {
+    Bio cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+    Bio key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+    if (!cert_bio || !key_bio) fail("cannot read PEM");
+    X509Ptr x(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+    // A callback that gives no passphrase: without one, OpenSSL would ask on the terminal.
+    PKey key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, [](char*, int, int, void*) { return -1; }, nullptr));
+    const bool match = x && key && X509_check_private_key(x.get(), key.get()) == 1;
+    ERR_clear_error();  // a mismatch is an answer here, not an error to report later
+    return match;
+}
+
+CertInfo inspect_certificate(std::string_view pem) {
+    ERR_clear_error();
+    Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (!bio) fail("cannot read the certificate");
+    X509Ptr x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!x) fail("no PEM certificate");
+
+    CertInfo info;
+    auto name_text = [](const X509_NAME* name) {
+        Bio out(BIO_new(BIO_s_mem()));
+        // RFC 2253 order and escaping, but UTF-8 left readable.
+        if (!out || X509_NAME_print_ex(out.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+            fail("cannot print a certificate name");
+        return bio_text(out.get());
+    };
+    info.subject = name_text(X509_get_subject_name(x.get()));
+    info.issuer = name_text(X509_get_issuer_name(x.get()));
+
+    GeneralNames gens(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x.get(), NID_subject_alt_name, nullptr, nullptr)));
+    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens.get()); ++i) {
+        const GENERAL_NAME* gen = sk_GENERAL_NAME_value(gens.get(), i);
+        if (gen->type != GEN_DNS) continue;
+        const ASN1_IA5STRING* s = gen->d.dNSName;
+        info.dns_names.push_back(normalize(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                                            static_cast<std::size_t>(ASN1_STRING_length(s)))));
+    }
+
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!X509_digest(x.get(), EVP_sha256(), md, &len)) fail("cannot hash the certificate");
+    for (unsigned int i = 0; i < len; ++i) {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, i + 1 < len ? "%02X:" : "%02X", md[i]);
+        info.sha256 += hex;
+    }
+
+    info.not_before = to_time_point(X509_get0_notBefore(x.get()));
+    info.not_after = to_time_point(X509_get0_notAfter(x.get()));
+    return info;
+}
+
+}  // namespace mxlab::appliance
