@@ -13,7 +13,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev python3 iproute2 procps
-  bind9-dnsutils bind9-utils ldnsutils nsd dnsperf swaks curl whois
+  bind9-dnsutils bind9-utils ldnsutils nsd dnsperf postfix swaks libnet-ssleay-perl curl whois
   clang libclang-rt-14-dev
 )
 
@@ -37,8 +37,9 @@ done
 
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# Peers such as nsd would start as system services on port 53 when installed;
-# the tests start their own copies, so keep the packaged daemons stopped.
+# Peers such as nsd and postfix (which ships smtp-source) would start as system
+# services on ports 53 and 25 when installed; the tests and benchmarks start
+# their own copies, so keep the packaged daemons stopped.
 policy=/usr/sbin/policy-rc.d
 made_policy=0
 if [ ! -e "$policy" ]; then

@@ -1,0 +1,73 @@
+"""Shared by the mail integration tests: a started mxlab with its SMTP listeners, and what its store holds once stopped."""
+
+import json
+import os
+import smtplib
+import ssl
+import subprocess
+
+from harness import Mxlab, free_port
+
+STORE_DUMP = os.environ.get("MXLAB_STORE_DUMP", "store_dump")
+
+MAIL_DOMAINS = """
+[[domain]]
+name = "sina.com"
+[domain.users]
+Bob = "bob123"
+Jack = "jack123"
+[domain.aliases]
+postmaster = "Bob"
+bob-alias = "Bob"
+staff = ["Bob", "Jack", "wfisk@bigsky.com"]
+
+[[domain]]
+name = "bigsky.com"
+mail = false
+"""
+
+
+def mail_lab(extra="", domains=MAIL_DOMAINS, ports=("smtp", "submission", "smtps"), **kw):
+    """An Mxlab (not started) with the mail listeners on free ports; lab.ports[name] gives each."""
+    return Mxlab(ports={p: free_port() for p in ports}, extra=extra, domains=domains, **kw)
+
+
+def dump(lab, *users):
+    """Stops `lab` if it runs, then returns (messages, queue) from its store: lists of dicts, message bytes exact."""
+    if lab.proc is not None and lab.proc.poll() is None:
+        code = lab.stop()
+        assert code == 0, f"mxlab exited with {code}:\n{lab.log()[-3000:]}"
+    out = subprocess.run([STORE_DUMP, lab.data_dir, *users], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    messages, queue = [], []
+    for line in out.stdout.splitlines():
+        rec = json.loads(line)
+        rec["message"] = rec["message"].encode("latin-1")
+        (queue if "queue_id" in rec else messages).append(rec)
+    return messages, queue
+
+
+def inbox(messages, user):
+    return [m for m in messages if m["user"] == user and m["mailbox"] == "INBOX"]
+
+
+def body_of(raw):
+    """The message as the client sent it: without the Received header (and its folded lines) we put first."""
+    assert raw.startswith(b"Received: "), raw[:200]
+    lines = raw.split(b"\r\n")
+    i = 1
+    while lines[i][:1] in (b" ", b"\t"):
+        i += 1
+    return b"\r\n".join(lines[i:])
+
+
+def client_tls():
+    """The lab's certificate is self-signed: accept it, as a student's client would after a warning."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def smtp(lab, port_name="smtp", timeout=10):
+    return smtplib.SMTP("127.0.0.1", lab.ports[port_name], timeout=timeout)

@@ -1,0 +1,170 @@
+// Drives an smtp::Session in memory for the tests: a lab config, a fixed clock and ids, and a transcript of the dialog.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "mail/auth/directory.hpp"
+#include "mail/smtp/session.hpp"
+
+namespace mxlab::smtp::test {
+
+// sina.com is ours; bigsky.com is somebody else's.
+inline std::string lab_toml(std::string_view relay = "authenticated", bool require_tls_for_auth = false) {
+    return std::string(R"(
+[appliance]
+hostname = "mail.sina.com"
+addresses = ["10.0.1.10"]
+listen = ["127.0.0.1"]
+data_dir = "/tmp/mxlab-session-test"
+[tls]
+require_for_auth = )") + (require_tls_for_auth ? "true" : "false") + R"(
+[smtp]
+relay = ")" + std::string(relay) + R"("
+relay_networks = ["10.0.0.0/8"]
+max_message_size = "10K"
+[[domain]]
+name = "sina.com"
+[domain.users]
+Bob = "bob123"
+Jack = "jack123"
+[domain.aliases]
+postmaster = "Bob"
+bob-alias = "Bob"
+staff = ["Bob", "Jack", "wfisk@bigsky.com"]
+)";
+}
+
+inline std::shared_ptr<const config::Config> load_config(const std::string& toml) {
+    auto r = config::load_string(toml, "/etc/mxlab/test.toml");
+    if (!r.ok()) {
+        std::string all;
+        for (const auto& d : r.diagnostics) all += config::format("test.toml", d) + "\n";
+        ADD_FAILURE() << all;
+        return nullptr;
+    }
+    return std::make_shared<const config::Config>(std::move(*r.config));
+}
+
+struct Options {
+    std::string relay = "authenticated";
+    Port port = Port::mx;
+    bool tls_offered = true;
+    bool tls_active = false;
+    bool require_tls_for_auth = false;
+    std::string client = "192.0.2.7";
+    std::size_t max_recipients = 100;
+};
+
+// A session plus everything the server would do around it, synchronously.
+class Driver {
+public:
+    explicit Driver(const Options& o = {}) {
+        // The Date and Received headers use local time: make it UTC for stable transcripts.
+        setenv("TZ", "UTC", 1);
+        tzset();
+        cfg_ = load_config(lab_toml(o.relay, o.require_tls_for_auth));
+        dir_ = std::make_shared<const auth::Directory>(*cfg_);
+        SessionSettings s;
+        s.config = cfg_;
+        s.directory = dir_;
+        s.port = o.port;
+        s.tls_offered = o.tls_offered;
+        s.limits.max_recipients = o.max_recipients;
+        s.now = [] { return std::chrono::system_clock::from_time_t(1795694400); };  // Thu, 26 Nov 2026 12:00:00 +0000
+        s.new_id = [this] { return "ID" + std::to_string(++ids_); };
+        session_ = std::make_unique<Session>(std::move(s), Client{*config::IpAddr::parse(o.client), 40000}, o.tls_active);
+        pump();
+    }
+
+    // Sends `bytes` as one read and runs the session until it wants more input.
+    // Returns the replies it wrote.
+    std::string send(std::string_view bytes) {
+        session_->receive(bytes);
+        return pump();
+    }
+
+    // Everything written since the last read, including replies sent before a TLS handshake or a store call.
+    std::string pump() {
+        std::string out, all;
+        for (;;) {
+            auto a = session_->next();
+            out += session_->output();
+            session_->output().clear();
+            switch (a) {
+            case Session::Action::read:
+                record(out);
+                return all + out;
+            case Session::Action::close:
+                closed_ = true;
+                record(out);
+                transcript_.push_back("-- closed");
+                return all + out;
+            case Session::Action::start_tls:
+                session_->tls_started();
+                record(out);
+                all += out;
+                out.clear();
+                transcript_.push_back("-- tls");
+                break;
+            case Session::Action::authenticate: {
+                const auto& c = session_->credentials();
+                auto user = dir_->authenticate(c.authcid, c.password);
+                session_->auth_result(user ? Session::AuthOutcome::ok : Session::AuthOutcome::bad_credentials, user.value_or(""));
+                break;
+            }
+            case Session::Action::deliver: {
+                auto& t = session_->transaction();
+                delivered_.push_back(t);
+                std::string d = "-- stored from=<" + t.sender.address + ">";
+                for (const auto& u : t.local_users) d += " local=" + u;
+                for (const auto& r : t.remote) d += " remote=" + r;
+                record(out);
+                all += out;
+                out.clear();
+                transcript_.push_back(d);
+                session_->delivered(fail_store_ ? "disk full" : "");
+                break;
+            }
+            }
+        }
+    }
+
+    Session& session() { return *session_; }
+    bool closed() const { return closed_; }
+    const std::vector<Transaction>& delivered() const { return delivered_; }
+    // The dialog as lines: "C: ..." (added by the caller), "S: ..." and "-- event".
+    std::vector<std::string>& transcript() { return transcript_; }
+    void fail_store(bool f) { fail_store_ = f; }
+
+private:
+    void record(const std::string& out) {
+        std::size_t pos = 0;
+        while (pos < out.size()) {
+            std::size_t eol = out.find("\r\n", pos);
+            if (eol == std::string::npos) {
+                transcript_.push_back("S! unterminated: " + out.substr(pos));
+                return;
+            }
+            transcript_.push_back("S: " + out.substr(pos, eol - pos));
+            pos = eol + 2;
+        }
+    }
+
+    std::shared_ptr<const config::Config> cfg_;
+    std::shared_ptr<const auth::Directory> dir_;
+    std::unique_ptr<Session> session_;
+    std::vector<Transaction> delivered_;
+    std::vector<std::string> transcript_;
+    int ids_ = 0;
+    bool closed_ = false;
+    bool fail_store_ = false;
+};
+
+}  // namespace mxlab::smtp::test
