@@ -51,32 +51,8 @@ NSD=$(command -v nsd || echo /usr/sbin/nsd)
 WORK=$(mktemp -d /tmp/mxlab-bench-dns.XXXXXX)
 PIDS=()  # every server we started; the trap ends each by PID
 
-descendants() {  # PID and all its descendants, one per line
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { parent[$1] = $2 }
-    END {
-      keep[root] = 1
-      do { added = 0
-           for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; added++ }
-      } while (added)
-      for (p in keep) print p
-    }'
-}
-
-stop_tree() {  # SIGTERM, wait up to 10 s, then SIGKILL whatever of the tree is left
-  local pid=$1 tree p i
-  kill -0 "$pid" 2>/dev/null || return 0
-  tree=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  for p in $tree; do
-    kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null || true
-  done
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=tests/bench/proc.sh
+source "$HERE/../proc.sh"
 
 cleanup() {
   local pid
