@@ -170,7 +170,7 @@ Result<DeliverResult> deliver(WriteTxn& txn, const Envelope& env, const MessageS
         out.queued = *id;
     }
     if (env.completes) {
-        if (auto s = remove_queue(txn, *env.completes); !s) return s.error();
+        if (auto s = finish_bounced(txn, *env.completes); !s) return s.error();
     }
     return out;
 }

@@ -69,6 +69,7 @@ std::string_view to_string(RecipientState state) {
         case RecipientState::pending: return "pending";
         case RecipientState::delivered: return "delivered";
         case RecipientState::failed: return "failed";
+        case RecipientState::bounced: return "bounced";
     }
     return "?";
 }

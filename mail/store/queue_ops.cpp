@@ -14,6 +14,19 @@ namespace {
 
 Error undecodable_entry(QueueId id) { return make_error(Errc::corrupt, "queue entry " + std::to_string(id) + " does not decode"); }
 
+// Nothing left to do: every recipient delivered, or failed and reported.
+bool finished(const QueueEntry& e) {
+    return std::all_of(e.recipients.begin(), e.recipients.end(), [](const QueueRecipient& r) {
+        return r.state == RecipientState::delivered || r.state == RecipientState::bounced;
+    });
+}
+
+Status erase(WriteTxn& txn, const QueueEntry& e) {
+    txn.del(Cf::queue, keys::queue(e.id));
+    txn.del(Cf::queue_due, keys::queue_due(e.next_try, e.id));
+    return drop_blob_refs(txn, e.blob, 1);
+}
+
 }  // namespace
 
 Result<QueueEntry> load_queue(KvRead& kv, QueueId id) {
@@ -97,24 +110,29 @@ Result<QueueEntry> update_queue(WriteTxn& txn, QueueId id, const QueueUpdate& up
     }
     if (update.last_error) e->last_error = *update.last_error;
     if (update.count_attempt) ++e->attempts;
-    bool done = std::all_of(e->recipients.begin(), e->recipients.end(),
-                            [](const QueueRecipient& r) { return r.state == RecipientState::delivered; });
-    if (done && update.remove_when_delivered) {
-        txn.del(Cf::queue, keys::queue(id));
-        txn.del(Cf::queue_due, keys::queue_due(e->next_try, id));
-        if (auto s = drop_blob_refs(txn, e->blob, 1); !s) return s.error();
+    if (finished(*e) && update.remove_when_delivered) {
+        if (auto s = erase(txn, *e); !s) return s.error();
         return std::move(*e);
     }
     txn.put(Cf::queue, keys::queue(id), encode(*e));
     return std::move(*e);
 }
 
+Status finish_bounced(WriteTxn& txn, QueueId id) {
+    auto e = load_queue(txn, id);
+    if (!e) return e.error();
+    for (auto& r : e->recipients) {
+        if (r.state == RecipientState::failed) r.state = RecipientState::bounced;
+    }
+    if (finished(*e)) return erase(txn, *e);
+    txn.put(Cf::queue, keys::queue(id), encode(*e));
+    return {};
+}
+
 Status remove_queue(WriteTxn& txn, QueueId id) {
     auto e = load_queue(txn, id);
     if (!e) return e.error();
-    txn.del(Cf::queue, keys::queue(id));
-    txn.del(Cf::queue_due, keys::queue_due(e->next_try, id));
-    return drop_blob_refs(txn, e->blob, 1);
+    return erase(txn, *e);
 }
 
 }  // namespace mxlab::store::ops

@@ -20,6 +20,9 @@ Result<QueueId> enqueue(WriteTxn& txn, std::string_view sender, const std::vecto
                         Time next_try, BlobId blob, std::uint64_t size);
 // Records attempt results; removes the entry when all recipients are delivered (QueueUpdate).
 Result<QueueEntry> update_queue(WriteTxn& txn, QueueId id, const QueueUpdate& update);
+// A bounce was written for the entry's failed recipients: they become bounced,
+// and the entry goes when none is left pending or failed.
+Status finish_bounced(WriteTxn& txn, QueueId id);
 // Removes the entry and its due-index key, and drops its blob reference.
 Status remove_queue(WriteTxn& txn, QueueId id);
 

@@ -157,7 +157,7 @@ std::optional<QueueEntry> decode_queue(std::string_view v, QueueId id) {
         QueueRecipient r;
         r.address = d.str();
         std::uint64_t state = d.u();
-        if (state > 2) return std::nullopt;
+        if (state > static_cast<std::uint64_t>(RecipientState::bounced)) return std::nullopt;
         r.state = static_cast<RecipientState>(state);
         r.last_error = d.str();
         e.recipients.push_back(std::move(r));

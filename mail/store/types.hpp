@@ -111,7 +111,10 @@ struct Envelope {
     Time received{};                        // INTERNALDATE and queue creation time; {} = now
     std::int16_t zone_minutes = 0;
     std::optional<Time> next_try;           // first attempt of the queue entry; default = received
-    std::optional<QueueId> completes;       // a queue entry this write finishes (its bounce): removed too
+    // A queue entry whose failed recipients this write reports (it is their
+    // bounce): they become bounced in the same write, and the entry goes when
+    // no recipient is left pending or failed.
+    std::optional<QueueId> completes;
 };
 
 struct Delivered {
@@ -126,7 +129,9 @@ struct DeliverResult {
     BlobId blob = 0;
 };
 
-enum class RecipientState : std::uint8_t { pending = 0, delivered = 1, failed = 2 };  // failed: permanent, bounce it
+// failed: permanent, its bounce is still to be sent; bounced: failed and done
+// with (the sender got a bounce, or was <> and gets none).
+enum class RecipientState : std::uint8_t { pending = 0, delivered = 1, failed = 2, bounced = 3 };
 std::string_view to_string(RecipientState state);
 
 struct QueueRecipient {
@@ -158,10 +163,10 @@ struct QueueUpdate {
     std::optional<Time> next_try;
     std::optional<std::string> last_error;  // entry-level, what `mxlab queue list` shows
     bool count_attempt = true;              // false for `mxlab queue retry` (only next_try moves)
-    // When every recipient is then delivered, the entry (and its body
-    // reference) goes in this same write: a delivery and the end of its queue
-    // entry are one transaction. Entries with failed recipients stay for their
-    // bounce, whose deliver() removes them (Envelope::completes).
+    // When every recipient is then delivered or bounced, the entry (and its
+    // body reference) goes in this same write: a delivery and the end of its
+    // queue entry are one transaction. Entries with failed recipients stay for
+    // their bounce, whose deliver() finishes them (Envelope::completes).
     bool remove_when_delivered = true;
 };
 

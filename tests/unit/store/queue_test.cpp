@@ -151,6 +151,9 @@ TEST_F(StoreTest, ABounceFinishesItsEntryInTheSameWrite) {
     out.remote_recipients = {"nobody@bigsky.com"};
     auto q = s().deliver(out, make_message("doomed"));
     MX_ASSERT_OK(q);
+    QueueUpdate failed;
+    failed.recipients = {{"nobody@bigsky.com", RecipientState::failed, "550 5.1.1 no such user"}};
+    MX_ASSERT_OK(s().update_queue(*q->queued, failed));
 
     Envelope bounce = to_users({"bob@sina.com"});
     bounce.sender = "";  // MAILER-DAEMON: <>
@@ -166,6 +169,35 @@ TEST_F(StoreTest, ABounceFinishesItsEntryInTheSameWrite) {
     // Finishing an entry that is gone fails the whole write: no bounce without its entry.
     EXPECT_EQ(s().deliver(bounce, make_message("again")).code(), Errc::not_found);
     EXPECT_EQ(s().mailbox("bob@sina.com", "INBOX")->messages, 1u);
+}
+
+TEST_F(StoreTest, ABounceForSomeRecipientsKeepsTheEntryForThePendingOnes) {
+    // A list with one member refused at once (550) and one whose host is down
+    // (deferred): the sender hears about the first now, and the entry stays
+    // for the second.
+    Envelope out = to_users({});
+    out.remote_recipients = {"nobody@bigsky.com", "wfisk@bigsky.com"};
+    auto q = s().deliver(out, make_message("half"));
+    MX_ASSERT_OK(q);
+    QueueUpdate attempt;
+    attempt.recipients = {{"nobody@bigsky.com", RecipientState::failed, "550 5.1.1 no such user"},
+                          {"wfisk@bigsky.com", RecipientState::pending, "421 4.3.2 try later"}};
+    MX_ASSERT_OK(s().update_queue(*q->queued, attempt));
+
+    Envelope bounce = to_users({"bob@sina.com"});
+    bounce.sender = "";
+    bounce.completes = *q->queued;
+    MX_ASSERT_OK(s().deliver(bounce, make_message("Undelivered Mail Returned to Sender")));
+    auto left = s().queue_entry(*q->queued);
+    MX_ASSERT_OK(left);
+    EXPECT_EQ(left->recipients[0].state, RecipientState::bounced);
+    EXPECT_EQ(left->recipients[1].state, RecipientState::pending);
+
+    QueueUpdate delivered;
+    delivered.recipients = {{"wfisk@bigsky.com", RecipientState::delivered, "250 2.0.0 Ok"}};
+    MX_ASSERT_OK(s().update_queue(*q->queued, delivered));
+    EXPECT_EQ(s().queue_entry(*q->queued).code(), Errc::not_found);  // delivered + bounced: nothing left to do
+    EXPECT_EQ(s().blob_refcount(q->blob).value(), 0u);
 }
 
 }  // namespace
