@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "appliance/check.hpp"
+#include "appliance/control.hpp"
 #include "appliance/serve.hpp"
 #include "appliance/zone_cmd.hpp"
 #include "core/log.hpp"
@@ -122,6 +123,25 @@ int cmd_passwd() {
     }
     return 0;
 }
+// `mxlab queue ...`: asks the running daemon of this config through its control socket.
+int cmd_queue(const std::filesystem::path& file, const std::vector<std::string>& rest) {
+    const std::string verb = rest.empty() ? "list" : rest[0];
+    const bool ok_args = (verb == "list" && rest.size() <= 1) || (verb == "retry" && rest.size() <= 2) ||
+                         (verb == "delete" && rest.size() == 2);
+    if (!ok_args) return usage_error("queue takes: list | retry [ID] | delete ID");
+    auto result = config::load_file(file);
+    if (!result.ok()) {
+        for (const auto& d : result.diagnostics) std::cerr << config::format(file, d) << '\n';
+        return 1;
+    }
+    std::vector<std::string> words{"queue"};
+    words.insert(words.end(), rest.begin(), rest.end());
+    if (rest.empty()) words.push_back("list");
+    auto reply = control_request(*result.config, words);
+    (reply.ok ? std::cout : std::cerr) << (reply.ok ? "" : "mxlab: queue: ") << reply.text << std::flush;
+    // 2: no daemon to ask (a runtime failure); 1: the daemon refused the request.
+    return reply.ok ? 0 : reply.reached ? 1 : 2;
+}
 
 }  // namespace
 
@@ -153,7 +173,8 @@ int run_cli(int argc, char** argv) {
         return serve(args->config, log);
     }
     if (cmd == "zone") return print_zones(args->config, args->rest, std::cout, std::cerr);
-    if (cmd == "queue" || cmd == "status") {
+    if (cmd == "queue") return cmd_queue(args->config, args->rest);
+    if (cmd == "status") {
         std::cerr << "mxlab: " << cmd << ": not available in this version yet\n";
         return 2;
     }

@@ -1,9 +1,12 @@
-// The mail service: opens the store under data_dir, builds a snapshot (directory + TLS context) from each config and hands it to the SMTP servers.
+// The mail service: opens the store under data_dir, builds a snapshot (directory + TLS context) from each config and hands it to the SMTP servers and the queue runner.
 #include "appliance/mail_service.hpp"
 
 #include "appliance/tls_context.hpp"
+#include "dns/resolver.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/queue/listing.hpp"
+#include "mail/queue/runner.hpp"
 #include "mail/smtp/server.hpp"
 #include "mail/store/async_store.hpp"
 #include "mail/store/store.hpp"
@@ -14,11 +17,13 @@ namespace {
 
 class MailService final : public Service {
 public:
-    MailService(asio::io_context& io, Logger& log) : io_(io), log_(log) {}
+    MailService(asio::io_context& io, Logger& log, std::shared_ptr<Zones> zones, std::shared_ptr<ControlServer> control)
+        : io_(io), log_(log), zones_(std::move(zones)), control_(std::move(control)), resolver_(io, zones_->holder(), log) {}
 
     ~MailService() override {
         // The servers' connections are gone (the io_context has stopped):
         // finish the store calls in flight, then sync and close.
+        runner_.reset();
         smtp_.reset();
         async_.reset();
         if (store_) store_->close();
@@ -33,8 +38,17 @@ public:
             throw StartError(e.what());
         }
         async_ = std::make_unique<store::AsyncStore>(*store_);
+        // Our own domains are answered from these zones, also when services.dns is off.
+        auto built = zones_->build(cfg);
+        if (!built.error.empty()) throw StartError(built.error);
+        zones_->holder().set(built.zones);
+        resolver_.set_servers(cfg->dns.resolvers);
+        runner_ = std::make_unique<queue::Runner>(io_, *async_, resolver_, log_);
         smtp_ = std::make_unique<smtp::Server>(io_, *async_, throttle_, log_);
-        smtp_->set_snapshot(make_snapshot(cfg));
+        smtp_->on_queued([r = runner_.get()] { r->wake(); });
+        auto snap = make_snapshot(cfg);
+        smtp_->set_snapshot(snap);
+        runner_->set_snapshot(runner_snapshot(*snap));
         listen_ = listeners_of(*cfg);
         try {
             const auto& ports = cfg->ports;
@@ -46,6 +60,8 @@ public:
             throw StartError(e.what());
         }
         smtp_->start();
+        runner_->start();
+        add_control_commands();
         if (cfg->smtp.relay == config::Relay::open)
             log_.warn("smtp.relay.open", {{"detail", "smtp.relay = \"open\": anyone may relay through this server"}});
         log_.info("mail.listening", {{"smtp", cfg->services.smtp ? cfg->ports.smtp : 0},
@@ -61,16 +77,88 @@ public:
         } catch (const std::exception& e) {
             return {e.what(), {}};
         }
+        auto built = zones_->build(cfg);
+        if (!built.error.empty()) return {built.error, {}};
         if (listeners_of(*cfg) != listen_)
             log_.warn("mail.reload.listeners", {{"detail", "appliance.listen, [ports] and [services] for mail apply at the next restart"}});
-        return {{}, [this, snap] { smtp_->set_snapshot(snap); }};
+        return {{}, [this, snap, cfg, zones = built.zones] {
+            zones_->holder().set(zones);
+            resolver_.set_servers(cfg->dns.resolvers);
+            smtp_->set_snapshot(snap);
+            runner_->set_snapshot(runner_snapshot(*snap));
+            runner_->wake();
+        }};
     }
 
     void stop() override {
         if (smtp_) smtp_->stop();
+        if (runner_) runner_->stop();
+        resolver_.stop();
     }
 
 private:
+    static std::shared_ptr<const queue::RunnerSnapshot> runner_snapshot(const smtp::Snapshot& s) {
+        auto r = std::make_shared<queue::RunnerSnapshot>();
+        r->config = s.config;
+        r->directory = s.directory;
+        return r;
+    }
+
+    // `mxlab queue list | retry [ID] | delete ID`.
+    void add_control_commands() {
+        control_->add("queue", [this](std::vector<std::string> args) { return queue_command(std::move(args)); });
+    }
+
+    asio::awaitable<ControlReply> queue_command(std::vector<std::string> args) {
+        const std::string verb = args.empty() ? "list" : args[0];
+        std::optional<store::QueueId> id;
+        if (args.size() > 2 || (verb == "list" && args.size() > 1) || (verb == "delete" && args.size() != 2))
+            co_return ControlReply{false, "usage: mxlab queue list | retry [ID] | delete ID\n"};
+        if (args.size() == 2) {
+            try {
+                std::size_t end = 0;
+                id = std::stoull(args[1], &end);
+                if (end != args[1].size()) throw std::invalid_argument("trailing text");
+            } catch (const std::exception&) {
+                co_return ControlReply{false, "'" + args[1] + "' is not a queue id (the number `mxlab queue list` shows)\n"};
+            }
+        }
+        if (verb == "list") {
+            auto entries = co_await async_->queue();
+            if (!entries) co_return ControlReply{false, "cannot read the queue: " + entries.error().message + "\n"};
+            co_return ControlReply{true, queue::format_queue(*entries, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()))};
+        }
+        if (verb == "retry") {
+            std::vector<store::QueueId> ids;
+            if (id) {
+                ids.push_back(*id);
+            } else {
+                auto entries = co_await async_->queue();
+                if (!entries) co_return ControlReply{false, "cannot read the queue: " + entries.error().message + "\n"};
+                for (const auto& e : *entries) ids.push_back(e.id);
+            }
+            std::size_t n = 0;
+            for (auto q : ids) {
+                store::QueueUpdate u;
+                u.next_try = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+                u.count_attempt = false;
+                auto r = co_await async_->update_queue(q, u);
+                if (!r && id) co_return ControlReply{false, "queue id " + std::to_string(q) + ": " + r.error().message + "\n"};
+                if (r) ++n;
+            }
+            runner_->wake();
+            log_.info("queue.retry", {{"entries", n}});
+            co_return ControlReply{true, std::to_string(n) + (n == 1 ? " message" : " messages") + " will be tried now\n"};
+        }
+        if (verb == "delete") {
+            auto r = co_await async_->remove_queue(*id);
+            if (!r) co_return ControlReply{false, "queue id " + std::to_string(*id) + ": " + r.error().message + "\n"};
+            log_.info("queue.deleted", {{"queue_id", *id}});
+            co_return ControlReply{true, "queue id " + std::to_string(*id) + " deleted\n"};
+        }
+        co_return ControlReply{false, "unknown queue command '" + verb + "'; usage: mxlab queue list | retry [ID] | delete ID\n"};
+    }
+
     std::shared_ptr<const smtp::Snapshot> make_snapshot(std::shared_ptr<const config::Config> cfg) {
         auto snap = std::make_shared<smtp::Snapshot>();
         snap->config = cfg;
@@ -88,10 +176,14 @@ private:
 
     asio::io_context& io_;
     Logger& log_;
+    std::shared_ptr<Zones> zones_;
+    std::shared_ptr<ControlServer> control_;
+    dns::Resolver resolver_;
     auth::LoginThrottle throttle_;
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<store::AsyncStore> async_;
     std::unique_ptr<smtp::Server> smtp_;
+    std::unique_ptr<queue::Runner> runner_;
     std::vector<std::uint32_t> listen_;
 };
 
@@ -101,6 +193,9 @@ bool wants_mail(const config::Config& cfg) {
     return (cfg.services.smtp && cfg.ports.smtp) || (cfg.services.submission && (cfg.ports.submission || cfg.ports.smtps));
 }
 
-std::unique_ptr<Service> make_mail_service(asio::io_context& io, Logger& log) { return std::make_unique<MailService>(io, log); }
+std::unique_ptr<Service> make_mail_service(asio::io_context& io, Logger& log, std::shared_ptr<Zones> zones,
+                                           std::shared_ptr<ControlServer> control) {
+    return std::make_unique<MailService>(io, log, std::move(zones), std::move(control));
+}
 
 }  // namespace mxlab::appliance

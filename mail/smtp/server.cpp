@@ -332,6 +332,7 @@ asio::awaitable<void> Server::deliver(Connection& conn, Session& session) {
                                   {"queue_id", r.queued ? *r.queued : 0},
                                   {"status", "queued"}});
     }
+    if (r.queued && on_queued_) on_queued_();
     session.delivered({});
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,8 @@ public:
     // Opens and binds a listener; throws std::runtime_error naming the address.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind);
     void set_snapshot(std::shared_ptr<const Snapshot> snapshot);
+    // Called (on a network thread) after a message with remote recipients is queued.
+    void on_queued(std::function<void()> hook) { on_queued_ = std::move(hook); }
     void start();
     // Stops accepting; idle connections are closed, a message being stored
     // gets its reply first.
@@ -75,6 +78,7 @@ private:
     std::shared_ptr<const Snapshot> snapshot_;
     std::set<std::shared_ptr<Connection>> connections_;
     std::map<config::IpAddr, std::size_t, bool (*)(const config::IpAddr&, const config::IpAddr&)> per_client_;
+    std::function<void()> on_queued_;
     std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> next_id_{0};
     std::uint32_t id_prefix_;
