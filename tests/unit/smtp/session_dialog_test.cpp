@@ -15,44 +15,19 @@
 #include <sstream>
 
 #include "session_driver.hpp"
+#include "tests/unit/dialog_script.hpp"
 
 namespace mxlab::smtp::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> dialog_files() {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(fs::path(MXLAB_SOURCE_DIR) / "tests/unit/smtp/dialogs"))
-        if (e.path().extension() == ".txt") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
-std::string unescape(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '\\' || i + 1 == s.size()) {
-            out += s[i];
-            continue;
-        }
-        char c = s[++i];
-        out += c == 'r' ? '\r' : c == 'n' ? '\n' : c == 't' ? '\t' : c;
-    }
-    return out;
-}
-
 class Dialog : public ::testing::TestWithParam<fs::path> {};
 
 TEST_P(Dialog, MatchesGolden) {
-    std::ifstream in(GetParam());
-    ASSERT_TRUE(in) << GetParam();
+    const auto lines = mxlab::test::read_lines(GetParam());
+    ASSERT_FALSE(lines.empty()) << GetParam();
     Options opt;
-    std::vector<std::string> expected;
-    std::vector<std::pair<std::string, std::string>> script;  // (transcript line, bytes to send) for C lines; ("", "") marks expectations
-    std::string line;
-    std::vector<std::string> lines;
-    while (std::getline(in, line)) lines.push_back(line);
     for (const auto& l : lines) {
         if (l.empty() || l[0] == '#') continue;
         if (l[0] == '@') {
@@ -70,41 +45,13 @@ TEST_P(Dialog, MatchesGolden) {
         }
     }
     Driver d(opt);
-    std::string chunk;
-    auto flush = [&] {
-        if (chunk.empty()) return;
-        d.send(chunk);
-        chunk.clear();
-    };
-    for (const auto& l : lines) {
-        if (l.empty() || l[0] == '#' || l[0] == '@') continue;
-        if (l.rfind("C: ", 0) == 0) {
-            d.transcript().push_back(l);
-            chunk += l.substr(3) + "\r\n";
-        } else if (l.rfind("C~ ", 0) == 0) {
-            d.transcript().push_back(l);
-            chunk += unescape(l.substr(3));
-        } else {
-            flush();
-        }
-        expected.push_back(l);
-    }
-    flush();
+    const auto expected = mxlab::test::play(lines, d.transcript(), [&](const std::string& bytes) { d.send(bytes); });
     const auto& actual = d.transcript();
-    std::string diff;
-    for (std::size_t i = 0; i < std::max(expected.size(), actual.size()); ++i) {
-        std::string e = i < expected.size() ? expected[i] : "<nothing>";
-        std::string a = i < actual.size() ? actual[i] : "<nothing>";
-        diff += (e == a ? "  " : "! ") + e + (e == a ? "" : "\n    got: " + a) + "\n";
-    }
-    EXPECT_EQ(expected, actual) << GetParam().filename() << ":\n" << diff;
+    EXPECT_EQ(expected, actual) << GetParam().filename() << ":\n" << mxlab::test::transcript_diff(expected, actual);
 }
 
-INSTANTIATE_TEST_SUITE_P(Smtp, Dialog, ::testing::ValuesIn(dialog_files()), [](const auto& info) {
-    std::string n = info.param.stem().string();
-    std::replace_if(n.begin(), n.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
-    return n;
-});
+INSTANTIATE_TEST_SUITE_P(Smtp, Dialog, ::testing::ValuesIn(mxlab::test::dialog_files("tests/unit/smtp/dialogs")),
+                         [](const auto& info) { return mxlab::test::dialog_name(info.param); });
 
 }  // namespace
 }  // namespace mxlab::smtp::test

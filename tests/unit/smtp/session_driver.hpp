@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/smtp/session.hpp"
+#include "tests/unit/dialog_script.hpp"
 
 namespace mxlab::smtp::test {
 
@@ -144,18 +145,7 @@ public:
     void fail_store(bool f) { fail_store_ = f; }
 
 private:
-    void record(const std::string& out) {
-        std::size_t pos = 0;
-        while (pos < out.size()) {
-            std::size_t eol = out.find("\r\n", pos);
-            if (eol == std::string::npos) {
-                transcript_.push_back("S! unterminated: " + out.substr(pos));
-                return;
-            }
-            transcript_.push_back("S: " + out.substr(pos, eol - pos));
-            pos = eol + 2;
-        }
-    }
+    void record(const std::string& out) { mxlab::test::record_output(out, transcript_); }
 
     std::shared_ptr<const config::Config> cfg_;
     std::shared_ptr<const auth::Directory> dir_;
