@@ -233,8 +233,11 @@ bool answers(std::uint16_t port, std::chrono::milliseconds wait) {
         ::send(fd, query.data(), query.size(), 0) == static_cast<ssize_t>(query.size())) {
         pollfd p{fd, POLLIN, 0};
         std::uint8_t buf[512];
-        ok = ::poll(&p, 1, static_cast<int>(wait.count())) == 1 && ::recv(fd, buf, sizeof buf, 0) >= 2 &&
-             get16(buf) == q.id;
+        // QR=1: a probe whose ephemeral source port happens to be `port`
+        // sends to itself and reads back its own query (UDP self-connect),
+        // which must not count as the server being up.
+        ok = ::poll(&p, 1, static_cast<int>(wait.count())) == 1 && ::recv(fd, buf, sizeof buf, 0) >= 3 &&
+             get16(buf) == q.id && (buf[2] & 0x80) != 0;
     }
     ::close(fd);
     return ok;

@@ -433,7 +433,11 @@ WFisk = "wfisk123"
             start_error_ = e.what();
         }
     }
-    static void TearDownTestSuite() { peer_.reset(); }  // SIGTERM to its PID, SIGKILL if it hangs
+    static void TearDownTestSuite() {
+        if (peer_ && ::testing::UnitTest::GetInstance()->current_test_suite()->failed_test_count() > 0)
+            std::fprintf(stderr, "the second mxlab's log:\n%s\n", peer_->log().c_str());
+        peer_.reset();  // SIGTERM to its PID, SIGKILL if it hangs
+    }
 
     void SetUp() override {
         ASSERT_TRUE(peer_) << "the second mxlab did not start: " << start_error_;
