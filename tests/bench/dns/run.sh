@@ -5,22 +5,34 @@
 #
 #   ### DNS benchmark (tests/bench/dns/run.sh)
 #
-#   Runs by hand, not by ctest (about a minute); talks only to 127.0.0.1 and ends
-#   every process it started. Needs nsd, dnsperf, dig and python3
+#   Runs by hand, not by ctest (about four minutes); talks only to 127.0.0.1 and
+#   ends every process it started. Needs nsd, dnsperf, dig and python3
 #   (packaging/install-deps.sh test).
 #
 #       tests/bench/dns/run.sh                      # both parts
-#       MXLAB=build/appliance/mxlab DURATION=10 CLIENTS=8 tests/bench/dns/run.sh
+#       MXLAB=build/appliance/mxlab DURATION=10 CLIENTS=8 ROUNDS=5 tests/bench/dns/run.sh
 #       PART=qps tests/bench/dns/run.sh             # or PART=load
+#       PART=qps DURATION=2 LAT_SECONDS=2 ROUNDS=3 tests/bench/dns/run.sh  # a quick look
 #       NSD_ONLY=1 tests/bench/dns/run.sh           # the peer's half alone
 #
 #   Part 1, lab zones (~50 names each in sina.com and bigsky.com, plus the
 #   reverse zone): NSD with one server process per core, SO_REUSEPORT and rate
-#   limiting off, then mxlab, each loaded by the same dnsperf run
-#   (-l DURATION -c CLIENTS -Q QMAX) with a query mix of A, MX, NXDOMAIN and
-#   CNAME. Prints queries/s, dnsperf's average and max latency under that load,
-#   and p99 latency from dnsperf -v's per-query times at a fixed rate (LAT_QPS for
-#   LAT_SECONDS), then the ratios mxlab/NSD. Bars: QPS >= 1.0x NSD, p99 <= NSD.
+#   limiting off, and mxlab. Both are started once and stay up for all rounds
+#   (the one not being measured sits idle). A round loads one server with a
+#   dnsperf throughput run (-l DURATION -c CLIENTS -Q QMAX; a query mix of A,
+#   MX, NXDOMAIN and CNAME), for queries/s and dnsperf's average and max
+#   latency under that load, then a fixed-rate run (LAT_QPS for LAT_SECONDS)
+#   whose per-query times (dnsperf -v) give p99 latency. One throughput run of
+#   WARMUP seconds (DURATION by default; 0 skips it) warms up each server and is
+#   not counted; then ROUNDS (5) rounds alternate NSD, mxlab, NSD, mxlab, ...
+#   Each round's figures are printed, then each server's median queries/s and
+#   median p99 over its rounds (the mean of the middle two when ROUNDS is even;
+#   n/a if any round failed) with the lowest and highest, and the ratios
+#   mxlab/NSD of the medians: on a small machine one pair of runs swings by
+#   +-15%, and alternating rounds spread slow spells over both servers. Bars:
+#   median QPS >= 1.0x NSD's, median p99 <= NSD's; a missed bar is reported
+#   (FAIL) but the exit status stays 0. A server that exits during the rounds
+#   fails the script (exit 1).
 #   Part 2, a 100,000-record zone (BIG_RECORDS): time from start to the first
 #   answer from that zone (and, for mxlab, to READY=1 on its NOTIFY_SOCKET), and
 #   memory after load: RSS summed over the server's processes (NSD forks; its
@@ -31,7 +43,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 MXLAB=${MXLAB:-$ROOT/build/appliance/mxlab}
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-10}    # seconds of each throughput run
+ROUNDS=${ROUNDS:-5}         # part 1: measured rounds per server, alternating NSD, mxlab
+WARMUP=${WARMUP:-$DURATION} # part 1: seconds of the one uncounted throughput run per server; 0: none
 CLIENTS=${CLIENTS:-8}
 QMAX=${QMAX:-1000000}
 LAT_QPS=${LAT_QPS:-20000}
@@ -41,6 +55,9 @@ PART=${PART:-all}
 NSD_ONLY=${NSD_ONLY:-0}
 CORES=$(nproc)
 HOST=127.0.0.1
+STATUS=0  # 1 once a server exits in the middle of part 1's rounds
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: ROUNDS is a whole number >= 1" >&2; exit 1; }
+[[ $WARMUP =~ ^[0-9]+$ ]] || { echo "run.sh: WARMUP is a whole number of seconds (0: none)" >&2; exit 1; }
 
 for tool in nsd nsd-checkconf dnsperf dig python3; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
@@ -255,10 +272,10 @@ run_waiting() {  # CMD...: in the background, then `wait`, so Ctrl-C reaches our
   wait "$pid"
 }
 
-# dnsperf throughput run: PORT -> "QPS AVG_MS MAX_MS LOST|RCODES" in $WORK/perf.PORT
+# dnsperf throughput run: PORT [SECONDS] -> "QPS AVG_MS MAX_MS LOST|RCODES" in $WORK/perf.PORT
 perf_run() {
-  local port=$1
-  run_waiting dnsperf -s "$HOST" -p "$port" -d "$WORK/lab/queries" -l "$DURATION" -c "$CLIENTS" \
+  local port=$1 seconds=${2:-$DURATION}
+  run_waiting dnsperf -s "$HOST" -p "$port" -d "$WORK/lab/queries" -l "$seconds" -c "$CLIENTS" \
     -Q "$QMAX" > "$WORK/dnsperf.$port.txt" 2>&1
   awk '
     /Queries per second:/ { qps = $4 }
@@ -302,8 +319,46 @@ verdict() {  # VALUE OP BAR -> PASS/FAIL
     ok = (op == ">=") ? (v + 0 >= bar + 0) : (v + 0 <= bar + 0); print ok ? "PASS" : "FAIL" }'
 }
 
+QROW='%-7s %5s %12s %9s %9s %12s  %s\n'  # name, round, queries/s, avg ms, max ms, p99 ms, lost | rcodes
+
+# One measured round against one server: NAME ROUND PORT PID -> a row; sets RQ (queries/s)
+# and RP (p99 ms), both "n/a" (and returns 1) if the server is gone or dnsperf gave no figure.
+qps_round() {
+  local name=$1 round=$2 port=$3 pid=$4 res='' p=''
+  RQ=n/a RP=n/a
+  if kill -0 "$pid" 2>/dev/null; then
+    perf_run "$port" || true
+    p99_run "$port" || true
+    res=$(cat "$WORK/perf.$port" 2>/dev/null) || res=
+    p=$(cat "$WORK/p99.$port" 2>/dev/null) || p=
+  fi
+  if ! kill -0 "$pid" 2>/dev/null || [ -z "${res%% *}" ]; then
+    printf "${QROW%\\n}   FAILED: %s\n" "$name" "$round" - - - - "" \
+      "$(kill -0 "$pid" 2>/dev/null && echo "no figure from dnsperf: $(tail -2 "$WORK/dnsperf.$port.txt" 2>/dev/null | tr '\n' ' ')" || echo "it exited")"
+    return 1
+  fi
+  RQ=${res%% *} RP=${p%% *}
+  printf "$QROW" "$name" "$round" "$(awk -v q="$RQ" 'BEGIN { printf "%.0f", q }')" "$(cut -d' ' -f2 <<< "$res")" \
+    "$(cut -d' ' -f3 <<< "$res")" "$RP" "$(cut -d' ' -f4 <<< "${res%%|*}") | ${res#*|}"
+}
+
+median() {  # FORMAT VALUE...: the median (the mean of the middle two for an even count); n/a if any is n/a
+  local fmt=$1
+  shift
+  printf '%s\n' "$@" | sort -g | awk -v fmt="$fmt" '{ v[NR] = $1 } $1 !~ /^[0-9.]+$/ { bad = 1 }
+    END { if (bad || NR == 0) { print "n/a"; exit }
+          printf fmt "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+spread() {  # FORMAT VALUE...: "lowest..highest" of the numeric values
+  local fmt=$1
+  shift
+  printf '%s\n' "$@" | awk -v fmt="$fmt" '$1 ~ /^[0-9.]+$/ { v = $1 + 0; if (n++ == 0 || v < lo) lo = v; if (n == 1 || v > hi) hi = v }
+    END { if (n == 0) print "-"; else printf fmt ".." fmt "\n", lo, hi }'
+}
+
 part_qps() {
-  local nport mport nres mres np mp
+  local nport mport='' nsd_pid mx_pid='' notify_pid='' mx=0 r w nq=() np=() mq=() mp=()
   nport=$(free_port)
   mkdir -p "$WORK/nsd-lab"
   cp "$WORK"/lab/*.zone "$WORK/nsd-lab/"
@@ -312,39 +367,63 @@ part_qps() {
        "A, MX, NXDOMAIN, CNAME), 127.0.0.1, $CORES cores"
   echo "dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }'): -l $DURATION -c $CLIENTS -Q $QMAX;" \
        "p99 from dnsperf -v at -Q $LAT_QPS for $LAT_SECONDS s"
+  echo "rounds: $([ "$WARMUP" -gt 0 ] && echo "a warm-up of -l $WARMUP each (not counted)" || echo "no warm-up")," \
+       "then $ROUNDS rounds alternating NSD, mxlab;" \
+       "both servers started once and up throughout (the one not measured idles); load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "peer: $("$NSD" -v 2>&1 | head -1): server-count: $CORES, reuseport: yes, rrl-ratelimit: 0," \
        "rrl-whitelist-ratelimit: 0, verbosity: 0, minimal-responses/refuse-any: default (no)"
   start_nsd "$WORK/nsd-lab"
-  wait_answer "$nport" www.sina.com A 30 "$SERVER_PID" || { echo "NSD did not answer" >&2; tail "$WORK/nsd-lab/nsd.out" >&2; exit 1; }
-  perf_run "$nport"; p99_run "$nport"
-  nres=$(cat "$WORK/perf.$nport"); np=$(cat "$WORK/p99.$nport")
-  nsd_pid=$SERVER_PID  # kept (idle) to compare answers with mxlab's below
-  printf '%-7s %12s %9s %9s %12s  %s\n' "" "queries/s" "avg ms" "max ms" "p99 ms" "lost | response codes"
-  printf '%-7s %12.0f %9s %9s %12s  %s\n' NSD "${nres%% *}" "$(cut -d' ' -f2 <<< "$nres")" \
-    "$(cut -d' ' -f3 <<< "$nres")" "${np%% *}" "$(cut -d' ' -f4 <<< "${nres%%|*}") | ${nres#*|}"
+  nsd_pid=$SERVER_PID
+  wait_answer "$nport" www.sina.com A 30 "$nsd_pid" || { echo "NSD did not answer" >&2; tail "$WORK/nsd-lab/nsd.out" >&2; exit 1; }
   if have_mxlab; then
     mport=$(free_port)
     mkdir -p "$WORK/mx-lab" && cp "$WORK/lab/mxlab.toml" "$WORK/mx-lab/"
     prepare_mxlab "$WORK/mx-lab" "$mport"
+    notify_pid=${PIDS[-1]}
     start_mxlab "$WORK/mx-lab"
-    if ! wait_answer "$mport" www.sina.com A 30 "$SERVER_PID"; then
-      echo "mxlab: not measured ($(why_not "$SERVER_PID" 30); log: $(tail -3 "$WORK/mx-lab/mxlab.log" | tr '\n' ' '))"
-      stop_tree "$SERVER_PID"; stop_tree "$nsd_pid"; return 0
+    mx_pid=$SERVER_PID
+    if wait_answer "$mport" www.sina.com A 30 "$mx_pid"; then
+      mx=1
+      echo "mxlab: $MXLAB ($("$MXLAB" version 2>/dev/null || echo '?')), log_level warn, threads: its own default"
+      compare_answers "$nport" "$mport"
+    else
+      echo "mxlab: not measured ($(why_not "$mx_pid" 30); log: $(tail -3 "$WORK/mx-lab/mxlab.log" | tr '\n' ' '))"
+      stop_tree "$mx_pid"
     fi
-    echo "mxlab: $MXLAB ($("$MXLAB" version 2>/dev/null || echo '?')), log_level warn, threads: its own default"
-    compare_answers "$nport" "$mport"
-    stop_tree "$nsd_pid"
-    perf_run "$mport"; p99_run "$mport"
-    mres=$(cat "$WORK/perf.$mport"); mp=$(cat "$WORK/p99.$mport")
-    stop_tree "$SERVER_PID"
-    printf '%-7s %12.0f %9s %9s %12s  %s\n' mxlab "${mres%% *}" "$(cut -d' ' -f2 <<< "$mres")" \
-      "$(cut -d' ' -f3 <<< "$mres")" "${mp%% *}" "$(cut -d' ' -f4 <<< "${mres%%|*}") | ${mres#*|}"
-    local rq rp
-    rq=$(ratio "${mres%% *}" "${nres%% *}"); rp=$(ratio "${mp%% *}" "${np%% *}")
-    echo "ratio mxlab/NSD: queries/s ${rq}x (bar >= 1.0: $(verdict "$rq" ">=" 1.0))," \
-         "p99 ${rp}x (bar <= 1.0: $(verdict "$rp" "<=" 1.0))"
   fi
+  if [ "$WARMUP" -gt 0 ]; then
+    perf_run "$nport" "$WARMUP" || true
+    w="NSD $(awk '{ printf "%.0f", $1 }' "$WORK/perf.$nport") queries/s"
+    if [ "$mx" = 1 ]; then
+      perf_run "$mport" "$WARMUP" || true
+      w+=", mxlab $(awk '{ printf "%.0f", $1 }' "$WORK/perf.$mport") queries/s"
+    fi
+    echo "warm-up (not counted): $w"
+  fi
+  printf "$QROW" "" round "queries/s" "avg ms" "max ms" "p99 ms" "lost | response codes"
+  for ((r = 1; r <= ROUNDS; r++)); do
+    qps_round NSD "$r" "$nport" "$nsd_pid" || STATUS=1
+    nq+=("$RQ") np+=("$RP")
+    if [ "$mx" = 1 ]; then
+      qps_round mxlab "$r" "$mport" "$mx_pid" || STATUS=1
+      mq+=("$RQ") mp+=("$RP")
+    fi
+  done
   stop_tree "$nsd_pid"
+  [ -z "$mx_pid" ] || stop_tree "$mx_pid"
+  [ -z "$notify_pid" ] || stop_tree "$notify_pid"
+  local nmq nmp mmq mmp rq rp
+  nmq=$(median %.0f "${nq[@]}") nmp=$(median %.3f "${np[@]}")
+  printf '%-7s %22s %16s %22s %16s\n' "" "queries/s, median of $ROUNDS" "lowest..highest" "p99 ms, median of $ROUNDS" "lowest..highest"
+  printf '%-7s %22s %16s %22s %16s\n' NSD "$nmq" "$(spread %.0f "${nq[@]}")" "$nmp" "$(spread %.3f "${np[@]}")"
+  if [ "$mx" = 1 ]; then
+    mmq=$(median %.0f "${mq[@]}") mmp=$(median %.3f "${mp[@]}")
+    printf '%-7s %22s %16s %22s %16s\n' mxlab "$mmq" "$(spread %.0f "${mq[@]}")" "$mmp" "$(spread %.3f "${mp[@]}")"
+    rq=$(ratio "$mmq" "$nmq"); rp=$(ratio "$mmp" "$nmp")
+    echo "ratio mxlab/NSD of the medians: queries/s $rq$([ "$rq" = n/a ] || echo x) (bar >= 1.0: $(verdict "$rq" ">=" 1.0))," \
+         "p99 $rp$([ "$rp" = n/a ] || echo x) (bar <= 1.0: $(verdict "$rp" "<=" 1.0))"
+  fi
+  [ "$STATUS" = 0 ] || echo "run.sh: a server failed in part 1's rounds (FAILED above); the exit status will be 1" >&2
 }
 
 part_load() {
@@ -404,3 +483,4 @@ case "$PART" in
   load) part_load ;;
   *) echo "run.sh: PART is all, qps or load" >&2; exit 1 ;;
 esac
+exit "$STATUS"
