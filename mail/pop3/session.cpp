@@ -365,22 +365,4 @@ void Session::updated(bool success) {
     else err("[SYS/TEMP] Some deleted messages were not removed.");  // RFC 1939 section 6
 }
 
-std::size_t top_lines(std::string_view message, std::uint64_t lines) {
-    std::size_t pos = 0;
-    // The header section ends at the first empty line (RFC 5322 section 2.1); it is sent with it.
-    for (;;) {
-        const std::size_t eol = message.find('\n', pos);
-        if (eol == std::string_view::npos) return message.size();
-        const std::string_view line = message.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (line.empty() || line == "\r") break;
-    }
-    for (std::uint64_t n = 0; n < lines; ++n) {
-        const std::size_t eol = message.find('\n', pos);
-        if (eol == std::string_view::npos) return message.size();
-        pos = eol + 1;
-    }
-    return pos;
-}
-
 }  // namespace mxlab::pop3

@@ -29,6 +29,7 @@
 #include "config/config.hpp"
 #include "mail/auth/sasl.hpp"
 #include "mail/pop3/command.hpp"
+#include "mail/pop3/top.hpp"  // the server cuts TOP's output with it
 
 namespace mxlab::pop3 {
 
@@ -70,7 +71,7 @@ public:
         start_tls,     // send output(), do the TLS handshake, then call tls_started() (on failure, close)
         authenticate,  // check credentials() (with the throttle), open the maildrop, then call auth_result()
         retrieve,      // open message retrieval(), call retrieve_started(); if available, send output(),
-                       // the message (cut by top_lines() for TOP) dot-stuffed and ".\r\n", then call retrieved()
+                       // the message (cut by TopCut for TOP) dot-stuffed and ".\r\n", then call retrieved()
         update,        // remove deleted() durably, release the maildrop, then call updated()
         close,         // send output() and close the connection (release the maildrop; delete nothing)
     };
@@ -157,13 +158,5 @@ private:
     std::vector<bool> deleted_;
     Retrieval retrieval_;
 };
-
-// RFC 1939 section 7 TOP: how many leading octets of `message` to send for
-// "TOP n lines": the header section, the blank line after it and the first
-// `lines` lines of the body (all of it when it has fewer; the whole message
-// when it has no blank line). The server streams that prefix through
-// smtp::DotStuffer (mail/smtp/dot_stuffer.hpp) like RETR: the stuffer's
-// finish() adds the CRLF a cut line lacks and the ".\r\n".
-std::size_t top_lines(std::string_view message, std::uint64_t lines);
 
 }  // namespace mxlab::pop3
