@@ -5,9 +5,9 @@
 #include <tuple>
 #include <cstdio>
 #include <ctime>
-#include <stdexcept>
 
 #include "config/asio_address.hpp"
+#include "mail/tcp.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -15,7 +15,6 @@
 namespace mxlab::smtp {
 
 using asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -69,19 +68,8 @@ Server::~Server() { stop(); }
 
 void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind) {
     for (const auto& a : addresses) {
-        tcp::endpoint ep(config::to_asio(a), port);
         auto l = std::make_unique<Listener>(io_, kind);
-        boost::system::error_code ec;
-        l->acceptor.open(ep.protocol(), ec);
-        if (!ec) l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-        if (!ec && a.v6) l->acceptor.set_option(asio::ip::v6_only(true), ec);
-        if (!ec) l->acceptor.bind(ep, ec);
-        if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) {
-            throw std::runtime_error("cannot listen for " + std::string(port_name(kind)) + " on " + config::Endpoint{a, port}.str() +
-                                     ": " + ec.message() +
-                                     (ec == asio::error::access_denied ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : ""));
-        }
+        l->acceptor = mail::open_listener(io_, a, port, port_name(kind));
         listeners_.push_back(std::move(l));
     }
 }
@@ -171,18 +159,7 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
             conn->deadline.cancel();
             release(conn);
         });
-        asio::co_spawn(ex, watchdog(conn), asio::detached);
-    }
-}
-
-asio::awaitable<void> Server::watchdog(std::shared_ptr<Connection> conn) {
-    while (conn->socket().is_open()) {
-        boost::system::error_code ec;
-        co_await conn->deadline.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (conn->deadline.expiry() <= Clock::now()) {
-            conn->socket().close(ec);
-            co_return;
-        }
+        asio::co_spawn(ex, mail::watchdog(conn), asio::detached);
     }
 }
 

@@ -23,16 +23,12 @@
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
 #include "mail/smtp/session.hpp"
+#include "mail/snapshot.hpp"
 #include "mail/store/async_store.hpp"
 
 namespace mxlab::smtp {
 
-// What the servers take from one config; swapped whole on reload.
-struct Snapshot {
-    std::shared_ptr<const config::Config> config;
-    std::shared_ptr<const auth::Directory> directory;
-    std::shared_ptr<asio::ssl::context> tls;  // null: no STARTTLS, no port 465
-};
+using Snapshot = mail::Snapshot;  // shared with POP3 (and IMAP)
 
 struct ServerLimits {
     std::chrono::seconds command_timeout{300};  // RFC 5321 section 4.5.3.2.7
@@ -62,7 +58,6 @@ private:
     struct Connection;
     asio::awaitable<void> accept_loop(Listener& listener);
     asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
-    asio::awaitable<void> watchdog(std::shared_ptr<Connection> conn);
     asio::awaitable<void> authenticate(Connection& conn, Session& session);
     asio::awaitable<void> deliver(Connection& conn, Session& session);
     std::shared_ptr<const Snapshot> snapshot() const;
