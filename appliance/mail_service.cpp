@@ -1,4 +1,4 @@
-// The mail service: opens the store under data_dir, builds a snapshot (directory + TLS context) from each config and hands it to the SMTP servers and the queue runner.
+// The mail service: opens the store under data_dir, builds a snapshot (directory + TLS context) from each config and hands it to the SMTP and POP3 servers and the queue runner.
 #include "appliance/mail_service.hpp"
 
 #include "appliance/tls_context.hpp"
@@ -6,6 +6,7 @@
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
 #include "mail/queue/listing.hpp"
+#include "mail/pop3/server.hpp"
 #include "mail/queue/runner.hpp"
 #include "mail/smtp/server.hpp"
 #include "mail/store/async_store.hpp"
@@ -24,6 +25,7 @@ public:
         // The servers' connections are gone (the io_context has stopped):
         // finish the store calls in flight, then sync and close.
         runner_.reset();
+        pop3_.reset();
         smtp_.reset();
         async_.reset();
         if (store_) store_->close();
@@ -46,8 +48,10 @@ public:
         runner_ = std::make_unique<queue::Runner>(io_, *async_, resolver_, log_);
         smtp_ = std::make_unique<smtp::Server>(io_, *async_, throttle_, log_);
         smtp_->on_queued([r = runner_.get()] { r->wake(); });
+        pop3_ = std::make_unique<pop3::Server>(io_, *async_, throttle_, log_);
         auto snap = make_snapshot(cfg);
         smtp_->set_snapshot(snap);
+        pop3_->set_snapshot(snap);
         runner_->set_snapshot(runner_snapshot(*snap));
         listen_ = listeners_of(*cfg);
         try {
@@ -56,10 +60,13 @@ public:
             if (cfg->services.submission && ports.submission)
                 smtp_->bind(cfg->appliance.listen, ports.submission, smtp::Port::submission);
             if (cfg->services.submission && ports.smtps) smtp_->bind(cfg->appliance.listen, ports.smtps, smtp::Port::smtps);
+            if (cfg->services.pop3 && ports.pop3) pop3_->bind(cfg->appliance.listen, ports.pop3, pop3::Port::pop3);
+            if (cfg->services.pop3 && ports.pop3s) pop3_->bind(cfg->appliance.listen, ports.pop3s, pop3::Port::pop3s);
         } catch (const std::exception& e) {
             throw StartError(e.what());
         }
         smtp_->start();
+        pop3_->start();
         runner_->start();
         add_control_commands();
         if (cfg->smtp.relay == config::Relay::open)
@@ -67,6 +74,8 @@ public:
         log_.info("mail.listening", {{"smtp", cfg->services.smtp ? cfg->ports.smtp : 0},
                                      {"submission", cfg->services.submission ? cfg->ports.submission : 0},
                                      {"smtps", cfg->services.submission ? cfg->ports.smtps : 0},
+                                     {"pop3", cfg->services.pop3 ? cfg->ports.pop3 : 0},
+                                     {"pop3s", cfg->services.pop3 ? cfg->ports.pop3s : 0},
                                      {"relay", config::to_string(cfg->smtp.relay)}});
     }
 
@@ -85,6 +94,7 @@ public:
             zones_->holder().set(zones);
             resolver_.set_servers(cfg->dns.resolvers);
             smtp_->set_snapshot(snap);
+            pop3_->set_snapshot(snap);
             runner_->set_snapshot(runner_snapshot(*snap));
             runner_->wake();
         }};
@@ -92,6 +102,7 @@ public:
 
     void stop() override {
         if (smtp_) smtp_->stop();
+        if (pop3_) pop3_->stop();
         if (runner_) runner_->stop();
         resolver_.stop();
     }
@@ -169,7 +180,8 @@ private:
 
     // What a reload cannot change without a restart.
     static std::vector<std::uint32_t> listeners_of(const config::Config& cfg) {
-        std::vector<std::uint32_t> v{cfg.services.smtp, cfg.services.submission, cfg.ports.smtp, cfg.ports.submission, cfg.ports.smtps};
+        std::vector<std::uint32_t> v{cfg.services.smtp, cfg.services.submission, cfg.services.pop3, cfg.ports.smtp,
+                                     cfg.ports.submission,  cfg.ports.smtps,        cfg.ports.pop3,    cfg.ports.pop3s};
         for (const auto& a : cfg.appliance.listen) v.push_back(std::hash<std::string>{}(a.str()));
         return v;
     }
@@ -183,6 +195,7 @@ private:
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<store::AsyncStore> async_;
     std::unique_ptr<smtp::Server> smtp_;
+    std::unique_ptr<pop3::Server> pop3_;
     std::unique_ptr<queue::Runner> runner_;
     std::vector<std::uint32_t> listen_;
 };
@@ -190,7 +203,8 @@ private:
 }  // namespace
 
 bool wants_mail(const config::Config& cfg) {
-    return (cfg.services.smtp && cfg.ports.smtp) || (cfg.services.submission && (cfg.ports.submission || cfg.ports.smtps));
+    return (cfg.services.smtp && cfg.ports.smtp) || (cfg.services.submission && (cfg.ports.submission || cfg.ports.smtps)) ||
+           (cfg.services.pop3 && (cfg.ports.pop3 || cfg.ports.pop3s));
 }
 
 std::unique_ptr<Service> make_mail_service(asio::io_context& io, Logger& log, std::shared_ptr<Zones> zones,

@@ -1,4 +1,4 @@
-// The mail service as the appliance runs it: the store, the directory of users, TLS, and the SMTP listeners, the outbound queue (POP3 and IMAP join later).
+// The mail service as the appliance runs it: the store, the directory of users, TLS, and the SMTP and POP3 listeners, the outbound queue (IMAP joins later).
 #pragma once
 
 #include <memory>

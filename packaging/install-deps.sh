@@ -14,6 +14,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev python3 iproute2 procps
   bind9-dnsutils bind9-utils ldnsutils nsd dnsperf postfix swaks libnet-ssleay-perl curl whois
+  dovecot-pop3d mpop fetchmail
   clang libclang-rt-14-dev
 )
 

@@ -1,11 +1,12 @@
 """The lab on one machine: appliance A (sina.com) on 127.0.1.10 and B (bigsky.com) on 127.0.2.10, each on the standard ports and resolving through the other, exchanging mail found through MX records.
 
 ../shared/lab/README.md and DESIGN.md sections 4 and 5. Needs root (ports 25,
-53 and 587); CI runs as root. Each appliance binds only its own address, so
+53, 110 and 587); CI runs as root. Each appliance binds only its own address, so
 A's mail reaches B's port 25 exactly as between two lab machines.
 """
 
 import os
+import poplib
 import smtplib
 import sys
 import time
@@ -15,7 +16,7 @@ from harness import Mxlab, run
 from mail_util import client_tls, dump, inbox
 
 A_ADDR, B_ADDR = "127.0.1.10", "127.0.2.10"
-PORTS = {"dns": 53, "smtp": 25, "submission": 587}
+PORTS = {"dns": 53, "smtp": 25, "submission": 587, "pop3": 110}
 
 A_DOMAINS = """
 [[domain]]
@@ -112,12 +113,20 @@ class TwoAppliances(unittest.TestCase):
         self.assertEqual(r.stdout.strip(), "10 mail.sina.com.")
 
     # Bob@sina.com submits on A's 587; A looks up bigsky.com's MX through B's
-    # DNS and hands the message to B's port 25; WFisk@bigsky.com has it on B.
+    # DNS and hands the message to B's port 25; WFisk@bigsky.com reads it on B over POP3.
     # Then the reverse direction.
     def test_mail_crosses_both_ways(self):
         submit(A_ADDR, "bob@sina.com", "bob123", "bob@sina.com", ["WFisk@bigsky.com"], "A to B")
         self.a.wait_log(r"event=queue.delivery .*to=\"?<WFisk@bigsky.com>\"? relay=mail.bigsky.com\[127.0.2.10\]:25 .*status=sent", 30)
         self.b.wait_log(r"event=smtp.delivered .*to=\"?<wfisk@bigsky.com>", 10)
+        # WFisk reads it with a POP3 client on B (port 110, STLS), and leaves it there.
+        pop = poplib.POP3(B_ADDR, 110, timeout=20)
+        pop.stls(context=client_tls())
+        pop.user("WFisk")
+        pop.pass_("wfisk123")
+        self.assertEqual(pop.stat()[0], 1)
+        self.assertIn(b"Subject: A to B", pop.retr(1)[1])
+        pop.quit()
         submit(B_ADDR, "wfisk@bigsky.com", "wfisk123", "wfisk@bigsky.com", ["bob@sina.com"], "B to A")
         self.b.wait_log(r"event=queue.delivery .*relay=mail.sina.com\[127.0.1.10\]:25 .*status=sent", 30)
         self.a.wait_log(r"event=smtp.delivered .*to=\"?<bob@sina.com>", 10)

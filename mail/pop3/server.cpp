@@ -1,0 +1,431 @@
+// The POP3 servers: one coroutine per connection driving a pop3::Session; see server.hpp.
+#include "mail/pop3/server.hpp"
+
+#include <array>
+#include <optional>
+
+#include "config/asio_address.hpp"
+#include "mail/smtp/dot_stuffer.hpp"
+#include "mail/tcp.hpp"
+
+// Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace mxlab::pop3 {
+
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::string_view kInbox = "INBOX";
+
+}  // namespace
+
+bool MaildropLocks::try_lock(const std::string& user) {
+    std::lock_guard lock(mutex_);
+    return held_.insert(user).second;
+}
+
+void MaildropLocks::unlock(const std::string& user) {
+    std::lock_guard lock(mutex_);
+    held_.erase(user);
+}
+
+struct Server::Listener {
+    Listener(asio::io_context& io, Port k) : acceptor(io), kind(k) {}
+    tcp::acceptor acceptor;
+    Port kind;
+};
+
+struct Server::Connection {
+    Connection(tcp::socket s, std::shared_ptr<const mail::Snapshot> snap, Port k)
+        : snapshot(std::move(snap)),
+          tls_context(snapshot->tls ? snapshot->tls : std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server)),
+          stream(std::move(s), *tls_context),
+          deadline(stream.get_executor()),
+          kind(k) {}
+
+    tcp::socket& socket() { return stream.next_layer(); }
+
+    std::shared_ptr<const mail::Snapshot> snapshot;
+    std::shared_ptr<asio::ssl::context> tls_context;  // outlives the stream that uses it
+    asio::ssl::stream<tcp::socket> stream;
+    asio::steady_timer deadline;
+    Port kind;
+    bool tls = false;
+    bool busy = false;       // deletions are being applied: finish before closing
+    std::string locked;      // the user whose maildrop this connection holds
+    std::vector<store::Uid> uids;  // the maildrop's store UIDs, in the session's order
+    config::IpAddr client;
+    // For the logout line, as Dovecot's "top=n/bytes, retr=n/bytes, del=n/total".
+    std::uint64_t retr = 0, retr_bytes = 0, top = 0, top_bytes = 0, deleted = 0;
+};
+
+Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits)
+    : io_(io), store_(store), throttle_(throttle), log_(log), limits_(limits) {}
+
+Server::~Server() { stop(); }
+
+void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind) {
+    for (const auto& a : addresses) {
+        auto l = std::make_unique<Listener>(io_, kind);
+        l->acceptor = mail::open_listener(io_, a, port, kind == Port::pop3 ? "pop3" : "pop3s");
+        listeners_.push_back(std::move(l));
+    }
+}
+
+void Server::set_snapshot(std::shared_ptr<const mail::Snapshot> snapshot) {
+    std::lock_guard lock(mutex_);
+    snapshot_ = std::move(snapshot);
+}
+
+std::shared_ptr<const mail::Snapshot> Server::snapshot() const {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+}
+
+void Server::start() {
+    for (auto& l : listeners_) {
+        asio::co_spawn(io_, accept_loop(*l), [this](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_.error("pop3.accept", {{"error", ex.what()}});
+            }
+        });
+    }
+}
+
+void Server::stop() {
+    if (stopping_.exchange(true)) return;
+    for (auto& l : listeners_) {
+        asio::post(l->acceptor.get_executor(), [a = &l->acceptor] {
+            boost::system::error_code ignored;
+            a->close(ignored);
+        });
+    }
+    std::lock_guard lock(mutex_);
+    for (const auto& c : connections_) {
+        asio::post(c->stream.get_executor(), [c] {
+            if (c->busy) return;  // serve() closes it once its deletions are applied
+            boost::system::error_code ignored;
+            c->socket().close(ignored);
+            c->deadline.cancel();
+        });
+    }
+}
+
+void Server::unlock(Connection& conn) {
+    if (conn.locked.empty()) return;
+    locks_.unlock(conn.locked);
+    conn.locked.clear();
+}
+
+void Server::release(const std::shared_ptr<Connection>& conn) {
+    unlock(*conn);
+    std::lock_guard lock(mutex_);
+    connections_.erase(conn);
+}
+
+asio::awaitable<void> Server::accept_loop(Listener& listener) {
+    while (!stopping_) {
+        boost::system::error_code ec;
+        auto socket = co_await listener.acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || stopping_) co_return;
+            continue;  // EMFILE and friends: the next accept may work
+        }
+        auto snap = snapshot();
+        if (!snap) continue;
+        boost::system::error_code peer_ec;
+        auto peer = socket.remote_endpoint(peer_ec);
+        if (peer_ec) continue;
+        socket.set_option(tcp::no_delay(true), peer_ec);
+        auto conn = std::make_shared<Connection>(std::move(socket), snap, listener.kind);
+        conn->client = config::from_asio(peer.address());
+        {
+            std::lock_guard lock(mutex_);
+            connections_.insert(conn);
+        }
+        auto ex = conn->stream.get_executor();
+        asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log_.error("pop3.session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
+                }
+            }
+            boost::system::error_code ignored;
+            conn->socket().close(ignored);
+            conn->deadline.cancel();
+            release(conn);
+        });
+        asio::co_spawn(ex, mail::watchdog(conn), asio::detached);
+    }
+}
+
+asio::awaitable<bool> Server::write(Connection& conn, std::string& bytes) {
+    boost::system::error_code ec;
+    conn.deadline.expires_after(limits_.idle_timeout);
+    if (conn.tls)
+        co_await asio::async_write(conn.stream, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+    else
+        co_await asio::async_write(conn.socket(), asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+    bytes.clear();
+    co_return !ec;
+}
+
+asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
+    const auto& snap = *conn->snapshot;
+    boost::system::error_code ec;
+    if (conn->kind == Port::pop3s) {
+        if (!snap.tls) co_return;
+        conn->deadline.expires_after(limits_.tls_handshake_timeout);
+        co_await conn->stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        conn->tls = true;
+    }
+    std::size_t total = 0;
+    {
+        std::lock_guard lock(mutex_);
+        total = connections_.size();
+    }
+    if (total > limits_.max_connections) {
+        std::string refusal = "-ERR [SYS/TEMP] Too many connections; try again later.\r\n";
+        co_await write(*conn, refusal);
+        co_return;
+    }
+
+    SessionSettings settings;
+    settings.config = snap.config;
+    settings.tls_offered = snap.tls != nullptr;
+    settings.tls_active = conn->tls;
+    settings.limits = limits_.session;
+    Session session(std::move(settings));
+    bool quit = false;
+
+    std::array<char, 16384> buf;
+    for (;;) {
+        auto action = session.next();
+        // RFC 1939 section 6: the lock goes before the last reply, so a
+        // client that logs in again once it has read "+OK" finds it free.
+        if (action == Session::Action::close) unlock(*conn);
+        if (action != Session::Action::retrieve && !session.output().empty()) {
+            if (!co_await write(*conn, session.output())) break;
+        }
+        if (action == Session::Action::close) {
+            quit = session.state() == State::update;
+            break;
+        }
+        if (action == Session::Action::write) continue;
+        if (action == Session::Action::read) {
+            if (stopping_) break;
+            conn->deadline.expires_after(limits_.idle_timeout);
+            std::size_t n = conn->tls
+                ? co_await conn->stream.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec))
+                : co_await conn->socket().async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+            session.receive(std::string_view(buf.data(), n));
+        } else if (action == Session::Action::start_tls) {
+            conn->deadline.expires_after(limits_.tls_handshake_timeout);
+            co_await conn->stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                log_.info("pop3.tls.failed", {{"client", conn->client.str()}, {"error", ec.message()}});
+                break;
+            }
+            conn->tls = true;
+            session.tls_started();
+        } else if (action == Session::Action::authenticate) {
+            co_await authenticate(*conn, session);
+        } else if (action == Session::Action::retrieve) {
+            if (!co_await retrieve(*conn, session)) break;
+        } else if (action == Session::Action::update) {
+            conn->busy = true;
+            co_await update(*conn, session);
+            conn->busy = false;
+        }
+    }
+    if (!session.user().empty()) {
+        log_.info("pop3.logout", {{"client", conn->client.str()},
+                                  {"user", session.user()},
+                                  {"top", std::to_string(conn->top) + "/" + std::to_string(conn->top_bytes)},
+                                  {"retr", std::to_string(conn->retr) + "/" + std::to_string(conn->retr_bytes)},
+                                  {"del", std::to_string(conn->deleted) + "/" + std::to_string(session.maildrop().size())},
+                                  {"status", quit ? "quit" : "disconnected"}});
+    }
+    if (conn->tls && !ec) {
+        conn->deadline.expires_after(std::chrono::seconds(5));
+        co_await conn->stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
+    auto verdict = throttle_.check(conn.client);
+    if (verdict.refuse) {
+        log_.warn("pop3.auth.throttled", {{"client", conn.client.str()}});
+        session.auth_result(Session::AuthOutcome::throttled);
+        co_return;
+    }
+    if (verdict.delay.count() > 0) {
+        asio::steady_timer t(conn.stream.get_executor(), verdict.delay);
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+
+    // The password check (a crypt hash takes milliseconds), the lock and the
+    // listing of INBOX in one trip to the store's pool.
+    struct Login {
+        Session::AuthOutcome outcome = Session::AuthOutcome::bad_credentials;
+        std::string user;
+        std::vector<Message> maildrop;
+        std::vector<store::Uid> uids;
+        std::string error;
+    };
+    const auto& creds = session.credentials();
+    const auth::Directory& dir = *conn.snapshot->directory;
+    auto login = [&](store::Store& s) {
+        Login r;
+        auto user = dir.authenticate(creds.authcid, creds.password);
+        if (!user) return r;
+        r.user = *user;
+        if (!locks_.try_lock(r.user)) {
+            r.outcome = Session::AuthOutcome::in_use;
+            return r;
+        }
+        auto inbox = s.mailbox(r.user, kInbox);
+        if (!inbox && inbox.error().code == store::Errc::not_found) {
+            // A user who never got mail has no mailboxes yet (store.hpp).
+            if (auto made = s.ensure_user(r.user); made) inbox = s.mailbox(r.user, kInbox);
+        }
+        auto messages = inbox ? s.messages(r.user, kInbox) : store::Result<std::vector<store::MessageInfo>>(inbox.error());
+        if (!messages) {
+            locks_.unlock(r.user);
+            r.outcome = Session::AuthOutcome::unavailable;
+            r.error = messages.error().message;
+            return r;
+        }
+        r.maildrop.reserve(messages->size());
+        r.uids.reserve(messages->size());
+        for (const auto& m : *messages) {
+            r.maildrop.push_back(Message{m.size, store::uidl(inbox->uidvalidity, m.uid)});
+            r.uids.push_back(m.uid);
+        }
+        r.outcome = Session::AuthOutcome::ok;
+        return r;
+    };
+    Login r = co_await store_.run(login);
+
+    const std::string client = conn.client.str();
+    switch (r.outcome) {
+    case Session::AuthOutcome::ok:
+        throttle_.succeeded(conn.client);
+        conn.locked = r.user;
+        conn.uids = std::move(r.uids);
+        log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls ? "yes" : "no"}});
+        session.auth_result(r.outcome, r.user, std::move(r.maildrop));
+        break;
+    case Session::AuthOutcome::bad_credentials:
+        throttle_.failed(conn.client);
+        log_.warn("pop3.auth", {{"client", client}, {"login", creds.authcid}, {"status", "failed"}});
+        session.auth_result(r.outcome);
+        break;
+    case Session::AuthOutcome::in_use:
+        throttle_.succeeded(conn.client);
+        log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"status", "in-use"}});
+        session.auth_result(r.outcome);
+        break;
+    default:
+        log_.error("pop3.store.failed", {{"client", client}, {"user", r.user}, {"error", r.error}});
+        session.auth_result(r.outcome);
+        break;
+    }
+}
+
+// Streams one message (RETR) or its head (TOP). false: the connection cannot go on.
+asio::awaitable<bool> Server::retrieve(Connection& conn, Session& session) {
+    const auto want = session.retrieval();
+    const store::Uid uid = conn.uids.at(want.index);
+    // Open the message and read its first chunk in one trip to the pool: a
+    // small message then needs no other.
+    struct Opened {
+        std::optional<store::MessageReader> reader;
+        std::string_view first;
+        std::string error;
+    };
+    const std::string& user = session.user();
+    auto open = [&](store::Store& s) {
+        Opened o;
+        auto reader = s.open_message(user, kInbox, uid);
+        if (!reader) {
+            o.error = reader.error().message;
+            return o;
+        }
+        o.reader.emplace(std::move(*reader));
+        auto chunk = o.reader->next();
+        if (!chunk) {
+            o.reader.reset();
+            o.error = chunk.error().message;
+            return o;
+        }
+        o.first = *chunk;
+        return o;
+    };
+    Opened o = co_await store_.run(open);
+    session.retrieve_started(o.reader.has_value());
+    if (!o.reader) {
+        log_.warn("pop3.retrieve.failed", {{"user", user}, {"uid", uid}, {"error", o.error}});
+        co_return true;  // the session queued "-ERR" and goes on
+    }
+
+    std::string out = std::move(session.output());
+    session.output().clear();
+    smtp::DotStuffer stuffer;
+    std::optional<TopCut> cut;
+    if (want.top_lines) cut.emplace(*want.top_lines);
+    std::uint64_t sent = 0;
+    std::string_view chunk = o.first;
+    for (;;) {
+        if (cut) chunk = chunk.substr(0, cut->take(chunk));
+        sent += chunk.size();
+        stuffer.feed(chunk, out);
+        const bool end = (cut && cut->done()) || o.reader->position() >= o.reader->size();
+        if (end) break;
+        if (out.size() >= limits_.output_chunk && !co_await write(conn, out)) co_return false;
+        auto next = co_await store_.next(*o.reader);
+        if (!next || next->empty()) {
+            // Mid-message there is no way to say -ERR: hang up rather than send a cut message as whole.
+            log_.error("pop3.retrieve.failed", {{"user", user}, {"uid", uid}, {"error", next ? "message shorter than its size" : next.error().message}});
+            co_return false;
+        }
+        chunk = *next;
+    }
+    out += stuffer.finish();
+    if (!co_await write(conn, out)) co_return false;
+    if (cut) {
+        ++conn.top;
+        conn.top_bytes += sent;
+    } else {
+        ++conn.retr;
+        conn.retr_bytes += sent;
+    }
+    session.retrieved();
+    co_return true;
+}
+
+asio::awaitable<void> Server::update(Connection& conn, Session& session) {
+    std::vector<store::Uid> uids;
+    for (std::size_t i : session.deleted()) uids.push_back(conn.uids.at(i));
+    auto removed = co_await store_.remove_messages(session.user(), std::string(kInbox), store::uid_set(uids));
+    if (!removed) {
+        log_.error("pop3.store.failed", {{"user", session.user()}, {"error", removed.error().message}});
+        session.updated(false);
+        co_return;
+    }
+    // Messages already gone (expunged over IMAP meanwhile) count as deleted: the user wanted them gone.
+    conn.deleted = uids.size();
+    session.updated(true);
+}
+
+}  // namespace mxlab::pop3
