@@ -4,9 +4,7 @@
 #include <array>
 #include <optional>
 
-#include "config/asio_address.hpp"
 #include "mail/smtp/dot_stuffer.hpp"
-#include "mail/tcp.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -31,89 +29,23 @@ void MaildropLocks::unlock(const std::string& user) {
     held_.erase(user);
 }
 
-struct Server::Listener {
-    Listener(asio::io_context& io, Port k) : acceptor(io), kind(k) {}
-    tcp::acceptor acceptor;
-    Port kind;
-};
-
-struct Server::Connection {
-    Connection(tcp::socket s, std::shared_ptr<const mail::Snapshot> snap, Port k)
-        : snapshot(std::move(snap)),
-          tls_context(snapshot->tls ? snapshot->tls : std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server)),
-          stream(std::move(s), *tls_context),
-          deadline(stream.get_executor()),
-          kind(k) {}
-
-    tcp::socket& socket() { return stream.next_layer(); }
-
-    std::shared_ptr<const mail::Snapshot> snapshot;
-    std::shared_ptr<asio::ssl::context> tls_context;  // outlives the stream that uses it
-    asio::ssl::stream<tcp::socket> stream;
-    asio::steady_timer deadline;
-    Port kind;
-    bool tls = false;
-    bool busy = false;       // deletions are being applied: finish before closing
-    std::string locked;      // the user whose maildrop this connection holds
+struct Server::Connection : mail::Connection {
+    using mail::Connection::Connection;
+    std::string locked;            // the user whose maildrop this connection holds
     std::vector<store::Uid> uids;  // the maildrop's store UIDs, in the session's order
-    config::IpAddr client;
     // For the logout line, as Dovecot's "top=n/bytes, retr=n/bytes, del=n/total".
     std::uint64_t retr = 0, retr_bytes = 0, top = 0, top_bytes = 0, deleted = 0;
 };
 
 Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits)
-    : io_(io), store_(store), throttle_(throttle), log_(log), limits_(limits) {}
-
-Server::~Server() { stop(); }
+    : TcpServer(io, log, "pop3"), store_(store), throttle_(throttle), limits_(limits) {}
 
 void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind) {
-    for (const auto& a : addresses) {
-        auto l = std::make_unique<Listener>(io_, kind);
-        l->acceptor = mail::open_listener(io_, a, port, kind == Port::pop3 ? "pop3" : "pop3s");
-        listeners_.push_back(std::move(l));
-    }
+    listen(addresses, port, static_cast<int>(kind), kind == Port::pop3 ? "pop3" : "pop3s");
 }
 
-void Server::set_snapshot(std::shared_ptr<const mail::Snapshot> snapshot) {
-    std::lock_guard lock(mutex_);
-    snapshot_ = std::move(snapshot);
-}
-
-std::shared_ptr<const mail::Snapshot> Server::snapshot() const {
-    std::lock_guard lock(mutex_);
-    return snapshot_;
-}
-
-void Server::start() {
-    for (auto& l : listeners_) {
-        asio::co_spawn(io_, accept_loop(*l), [this](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log_.error("pop3.accept", {{"error", ex.what()}});
-            }
-        });
-    }
-}
-
-void Server::stop() {
-    if (stopping_.exchange(true)) return;
-    for (auto& l : listeners_) {
-        asio::post(l->acceptor.get_executor(), [a = &l->acceptor] {
-            boost::system::error_code ignored;
-            a->close(ignored);
-        });
-    }
-    std::lock_guard lock(mutex_);
-    for (const auto& c : connections_) {
-        asio::post(c->stream.get_executor(), [c] {
-            if (c->busy) return;  // serve() closes it once its deletions are applied
-            boost::system::error_code ignored;
-            c->socket().close(ignored);
-            c->deadline.cancel();
-        });
-    }
+std::shared_ptr<mail::Connection> Server::make_connection(tcp::socket socket, std::shared_ptr<const mail::Snapshot> snapshot, int kind) {
+    return std::make_shared<Connection>(std::move(socket), std::move(snapshot), kind);
 }
 
 void Server::unlock(Connection& conn) {
@@ -122,70 +54,23 @@ void Server::unlock(Connection& conn) {
     conn.locked.clear();
 }
 
-void Server::release(const std::shared_ptr<Connection>& conn) {
-    unlock(*conn);
-    std::lock_guard lock(mutex_);
-    connections_.erase(conn);
-}
-
-asio::awaitable<void> Server::accept_loop(Listener& listener) {
-    while (!stopping_) {
-        boost::system::error_code ec;
-        auto socket = co_await listener.acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-            if (ec == asio::error::operation_aborted || stopping_) co_return;
-            continue;  // EMFILE and friends: the next accept may work
-        }
-        auto snap = snapshot();
-        if (!snap) continue;
-        boost::system::error_code peer_ec;
-        auto peer = socket.remote_endpoint(peer_ec);
-        if (peer_ec) continue;
-        socket.set_option(tcp::no_delay(true), peer_ec);
-        auto conn = std::make_shared<Connection>(std::move(socket), snap, listener.kind);
-        conn->client = config::from_asio(peer.address());
-        {
-            std::lock_guard lock(mutex_);
-            connections_.insert(conn);
-        }
-        auto ex = conn->stream.get_executor();
-        asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log_.error("pop3.session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
-                }
-            }
-            boost::system::error_code ignored;
-            conn->socket().close(ignored);
-            conn->deadline.cancel();
-            release(conn);
-        });
-        asio::co_spawn(ex, mail::watchdog(conn), asio::detached);
-    }
-}
+void Server::on_close(mail::Connection& conn) { unlock(static_cast<Connection&>(conn)); }
 
 asio::awaitable<bool> Server::write(Connection& conn, std::string& bytes) {
     boost::system::error_code ec;
-    conn.deadline.expires_after(limits_.idle_timeout);
-    if (conn.tls)
-        co_await asio::async_write(conn.stream, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
-    else
-        co_await asio::async_write(conn.socket(), asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+    co_await conn.write(asio::buffer(bytes), limits_.idle_timeout, ec);
     bytes.clear();
     co_return !ec;
 }
 
-asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
+asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> base) {
+    auto conn = std::static_pointer_cast<Connection>(base);
     const auto& snap = *conn->snapshot;
     boost::system::error_code ec;
-    if (conn->kind == Port::pop3s) {
+    if (static_cast<Port>(conn->kind) == Port::pop3s) {
         if (!snap.tls) co_return;
-        conn->deadline.expires_after(limits_.tls_handshake_timeout);
-        co_await conn->stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+        co_await conn->handshake(limits_.tls_handshake_timeout, ec);
         if (ec) co_return;
-        conn->tls = true;
     }
     std::size_t total = 0;
     {
@@ -221,21 +106,16 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
         }
         if (action == Session::Action::write) continue;
         if (action == Session::Action::read) {
-            if (stopping_) break;
-            conn->deadline.expires_after(limits_.idle_timeout);
-            std::size_t n = conn->tls
-                ? co_await conn->stream.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec))
-                : co_await conn->socket().async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+            if (stopping()) break;
+            std::size_t n = co_await conn->read_some(asio::buffer(buf), limits_.idle_timeout, ec);
             if (ec) break;
             session.receive(std::string_view(buf.data(), n));
         } else if (action == Session::Action::start_tls) {
-            conn->deadline.expires_after(limits_.tls_handshake_timeout);
-            co_await conn->stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+            co_await conn->handshake(limits_.tls_handshake_timeout, ec);
             if (ec) {
                 log_.info("pop3.tls.failed", {{"client", conn->client.str()}, {"error", ec.message()}});
                 break;
             }
-            conn->tls = true;
             session.tls_started();
         } else if (action == Session::Action::authenticate) {
             co_await authenticate(*conn, session);
@@ -255,10 +135,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
                                   {"del", std::to_string(conn->deleted) + "/" + std::to_string(session.maildrop().size())},
                                   {"status", quit ? "quit" : "disconnected"}});
     }
-    if (conn->tls && !ec) {
-        conn->deadline.expires_after(std::chrono::seconds(5));
-        co_await conn->stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
-    }
+    if (!ec) co_await conn->shutdown();
 }
 
 asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {

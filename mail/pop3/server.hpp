@@ -1,7 +1,6 @@
 // The POP3 servers on ports 110 (STLS) and 995 (implicit TLS): sockets, TLS, timeouts, the maildrop lock and the store around pop3::Session.
 //
-// A connection is one coroutine on its own strand with a watchdog, as in
-// smtp/server.hpp. At login the server lists the user's INBOX once: that list
+// A connection is one coroutine on its own strand (mail/tcp_server.hpp). At login the server lists the user's INBOX once: that list
 // is the maildrop for the whole session (RFC 1939 section 5: messages that
 // arrive meanwhile wait for the next session). A message is streamed from the
 // store chunk by chunk through the dot-stuffer, so a 50 MB RETR holds one
@@ -9,7 +8,6 @@
 // the UPDATE state, in one durable store write before the final +OK.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +22,7 @@
 #include "mail/auth/throttle.hpp"
 #include "mail/pop3/session.hpp"
 #include "mail/snapshot.hpp"
+#include "mail/tcp_server.hpp"
 #include "mail/store/async_store.hpp"
 
 namespace mxlab::pop3 {
@@ -52,44 +51,31 @@ private:
     std::set<std::string> held_;
 };
 
-class Server {
+class Server final : public mail::TcpServer {
 public:
     Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits = {});
-    ~Server();
 
     // Opens and binds a listener; throws std::runtime_error naming the address.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind);
-    void set_snapshot(std::shared_ptr<const mail::Snapshot> snapshot);
-    void start();
-    // Stops accepting and closes the connections; one applying its deletions
-    // finishes that first.
-    void stop();
+    // start(), stop() (a connection applying its deletions finishes that
+    // first) and set_snapshot() come from mail::TcpServer.
 
 private:
-    struct Listener;
     struct Connection;
-    asio::awaitable<void> accept_loop(Listener& listener);
-    asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
-    asio::awaitable<void> watchdog(std::shared_ptr<Connection> conn);
+    std::shared_ptr<mail::Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const mail::Snapshot> snapshot,
+                                                      int kind) override;
+    asio::awaitable<void> serve(std::shared_ptr<mail::Connection> conn) override;
+    void on_close(mail::Connection& conn) override;
     asio::awaitable<void> authenticate(Connection& conn, Session& session);
     asio::awaitable<bool> retrieve(Connection& conn, Session& session);
     asio::awaitable<void> update(Connection& conn, Session& session);
     asio::awaitable<bool> write(Connection& conn, std::string& bytes);
-    std::shared_ptr<const mail::Snapshot> snapshot() const;
     void unlock(Connection& conn);  // frees the maildrop the connection holds, if any
-    void release(const std::shared_ptr<Connection>& conn);
 
-    asio::io_context& io_;
     store::AsyncStore& store_;
     auth::LoginThrottle& throttle_;
-    Logger& log_;
     ServerLimits limits_;
     MaildropLocks locks_;
-    std::vector<std::unique_ptr<Listener>> listeners_;
-    mutable std::mutex mutex_;
-    std::shared_ptr<const mail::Snapshot> snapshot_;
-    std::set<std::shared_ptr<Connection>> connections_;
-    std::atomic<bool> stopping_{false};
 };
 
 }  // namespace mxlab::pop3

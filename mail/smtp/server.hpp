@@ -1,8 +1,7 @@
 // The SMTP servers on ports 25, 587 (STARTTLS) and 465 (implicit TLS): sockets, TLS, timeouts and the store around smtp::Session.
 //
-// A connection is one coroutine on its own strand, with a watchdog that closes
-// the socket when a read or write deadline passes (RFC 5321 section 4.5.3.2:
-// 5 minutes). Passwords are checked, and messages stored, off the network
+// A connection is one coroutine on its own strand (mail/tcp_server.hpp), with
+// read and write deadlines of 5 minutes (RFC 5321 section 4.5.3.2). Passwords are checked, and messages stored, off the network
 // threads (AsyncStore), and a reply that acknowledges a message is written only
 // after the store has synced it.
 #pragma once
@@ -13,8 +12,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <vector>
 
 #include "config/config.hpp"
@@ -24,6 +21,7 @@
 #include "mail/auth/throttle.hpp"
 #include "mail/smtp/session.hpp"
 #include "mail/snapshot.hpp"
+#include "mail/tcp_server.hpp"
 #include "mail/store/async_store.hpp"
 
 namespace mxlab::smtp {
@@ -38,43 +36,31 @@ struct ServerLimits {
     Limits session;
 };
 
-class Server {
+class Server final : public mail::TcpServer {
 public:
     Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits = {});
-    ~Server();
 
     // Opens and binds a listener; throws std::runtime_error naming the address.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind);
-    void set_snapshot(std::shared_ptr<const Snapshot> snapshot);
     // Called (on a network thread) after a message with remote recipients is queued.
     void on_queued(std::function<void()> hook) { on_queued_ = std::move(hook); }
-    void start();
-    // Stops accepting; idle connections are closed, a message being stored
-    // gets its reply first.
-    void stop();
+    // start(), stop() (a message being stored gets its reply first) and
+    // set_snapshot() come from mail::TcpServer.
 
 private:
-    struct Listener;
-    struct Connection;
-    asio::awaitable<void> accept_loop(Listener& listener);
-    asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
-    asio::awaitable<void> authenticate(Connection& conn, Session& session);
-    asio::awaitable<void> deliver(Connection& conn, Session& session);
-    std::shared_ptr<const Snapshot> snapshot() const;
-    void release(const std::shared_ptr<Connection>& conn);
+    std::shared_ptr<mail::Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
+                                                      int kind) override;
+    asio::awaitable<void> serve(std::shared_ptr<mail::Connection> conn) override;
+    void on_open(mail::Connection& conn) override;
+    void on_close(mail::Connection& conn) override;
+    asio::awaitable<void> authenticate(mail::Connection& conn, Session& session);
+    asio::awaitable<void> deliver(mail::Connection& conn, Session& session);
 
-    asio::io_context& io_;
     store::AsyncStore& store_;
     auth::LoginThrottle& throttle_;
-    Logger& log_;
     ServerLimits limits_;
-    std::vector<std::unique_ptr<Listener>> listeners_;
-    mutable std::mutex mutex_;
-    std::shared_ptr<const Snapshot> snapshot_;
-    std::set<std::shared_ptr<Connection>> connections_;
-    std::map<config::IpAddr, std::size_t, bool (*)(const config::IpAddr&, const config::IpAddr&)> per_client_;
+    std::map<config::IpAddr, std::size_t, bool (*)(const config::IpAddr&, const config::IpAddr&)> per_client_;  // under mutex_
     std::function<void()> on_queued_;
-    std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> next_id_{0};
     std::uint32_t id_prefix_;
 };

@@ -1,0 +1,150 @@
+// The mail servers' shared TCP side; see tcp_server.hpp.
+#include "mail/tcp_server.hpp"
+
+#include "config/asio_address.hpp"
+#include "mail/tcp.hpp"
+
+// Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace mxlab::mail {
+
+using asio::ip::tcp;
+
+Connection::Connection(tcp::socket s, std::shared_ptr<const Snapshot> snap, int k)
+    : snapshot(std::move(snap)),
+      tls_context(snapshot->tls ? snapshot->tls : std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server)),
+      stream(std::move(s), *tls_context),
+      deadline(stream.get_executor()),
+      kind(k) {}
+
+asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, std::chrono::seconds timeout,
+                                                   boost::system::error_code& ec) {
+    deadline.expires_after(timeout);
+    if (tls) co_return co_await stream.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    co_return co_await socket().async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Connection::write(asio::const_buffer bytes, std::chrono::seconds timeout, boost::system::error_code& ec) {
+    deadline.expires_after(timeout);
+    if (tls)
+        co_await asio::async_write(stream, bytes, asio::redirect_error(asio::use_awaitable, ec));
+    else
+        co_await asio::async_write(socket(), bytes, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Connection::handshake(std::chrono::seconds timeout, boost::system::error_code& ec) {
+    deadline.expires_after(timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) tls = true;
+}
+
+asio::awaitable<void> Connection::shutdown() {
+    if (!tls || !socket().is_open()) co_return;
+    boost::system::error_code ec;
+    deadline.expires_after(std::chrono::seconds(5));
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+struct TcpServer::Listener {
+    Listener(tcp::acceptor a, int k) : acceptor(std::move(a)), kind(k) {}
+    tcp::acceptor acceptor;
+    int kind;
+};
+
+TcpServer::TcpServer(asio::io_context& io, Logger& log, std::string protocol) : io_(io), log_(log), protocol_(std::move(protocol)) {}
+
+TcpServer::~TcpServer() { stop(); }
+
+void TcpServer::listen(const std::vector<config::IpAddr>& addresses, std::uint16_t port, int kind, std::string_view what) {
+    for (const auto& a : addresses) listeners_.push_back(std::make_unique<Listener>(open_listener(io_, a, port, what), kind));
+}
+
+void TcpServer::set_snapshot(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mutex_);
+    snapshot_ = std::move(snapshot);
+}
+
+std::shared_ptr<const Snapshot> TcpServer::snapshot() const {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+}
+
+void TcpServer::start() {
+    for (auto& l : listeners_) {
+        asio::co_spawn(io_, accept_loop(*l), [this](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_.error(protocol_ + ".accept", {{"error", ex.what()}});
+            }
+        });
+    }
+}
+
+void TcpServer::stop() {
+    if (stopping_.exchange(true)) return;
+    for (auto& l : listeners_) {
+        asio::post(l->acceptor.get_executor(), [a = &l->acceptor] {
+            boost::system::error_code ignored;
+            a->close(ignored);
+        });
+    }
+    std::lock_guard lock(mutex_);
+    for (const auto& c : connections_) {
+        asio::post(c->stream.get_executor(), [c] {
+            if (c->busy) return;  // serve() closes it once the reply is out
+            boost::system::error_code ignored;
+            c->socket().close(ignored);
+            c->deadline.cancel();
+        });
+    }
+}
+
+void TcpServer::release(const std::shared_ptr<Connection>& conn) {
+    std::lock_guard lock(mutex_);
+    if (connections_.erase(conn)) on_close(*conn);
+}
+
+asio::awaitable<void> TcpServer::accept_loop(Listener& listener) {
+    while (!stopping_) {
+        boost::system::error_code ec;
+        auto socket = co_await listener.acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || stopping_) co_return;
+            continue;  // EMFILE and friends: the next accept may work
+        }
+        auto snap = snapshot();
+        if (!snap) continue;
+        boost::system::error_code peer_ec;
+        auto peer = socket.remote_endpoint(peer_ec);
+        if (peer_ec) continue;
+        socket.set_option(tcp::no_delay(true), peer_ec);
+        auto conn = make_connection(std::move(socket), snap, listener.kind);
+        conn->client = config::from_asio(peer.address());
+        conn->client_port = peer.port();
+        {
+            std::lock_guard lock(mutex_);
+            connections_.insert(conn);
+            on_open(*conn);
+        }
+        auto ex = conn->stream.get_executor();
+        asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log_.error(protocol_ + ".session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
+                }
+            }
+            boost::system::error_code ignored;
+            conn->socket().close(ignored);
+            conn->deadline.cancel();
+            release(conn);
+        });
+        asio::co_spawn(ex, watchdog(conn), asio::detached);
+    }
+}
+
+}  // namespace mxlab::mail

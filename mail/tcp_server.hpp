@@ -1,0 +1,96 @@
+// What the SMTP and POP3 servers (and later IMAP) share: listeners, the accept loop, one connection per coroutine with TLS and a deadline, and a stop that spares busy connections.
+//
+// A connection is one coroutine on its own strand (serve(), written by the
+// protocol's server), with mail::watchdog closing the socket when a read or
+// write deadline passes. The protocol's server adds its own per-connection
+// state by deriving from Connection, and its own bookkeeping in on_open()
+// and on_close().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/asio_ssl.hpp"
+#include "core/log.hpp"
+#include "mail/snapshot.hpp"
+
+namespace mxlab::mail {
+
+struct Connection {
+    Connection(asio::ip::tcp::socket s, std::shared_ptr<const Snapshot> snap, int kind);
+    virtual ~Connection() = default;
+
+    asio::ip::tcp::socket& socket() { return stream.next_layer(); }
+
+    // Each moves the deadline by `timeout` first and goes through TLS once
+    // `tls` is set. ec says how it went.
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, std::chrono::seconds timeout, boost::system::error_code& ec);
+    asio::awaitable<void> write(asio::const_buffer bytes, std::chrono::seconds timeout, boost::system::error_code& ec);
+    // The server side of a TLS handshake; on success `tls` is set.
+    asio::awaitable<void> handshake(std::chrono::seconds timeout, boost::system::error_code& ec);
+    // A TLS close_notify when TLS is on, within 5 s.
+    asio::awaitable<void> shutdown();
+
+    std::shared_ptr<const Snapshot> snapshot;
+    std::shared_ptr<asio::ssl::context> tls_context;  // outlives the stream that uses it
+    asio::ssl::stream<asio::ip::tcp::socket> stream;
+    asio::steady_timer deadline;
+    int kind;               // which listener: the protocol server's Port value
+    bool tls = false;
+    bool busy = false;      // mid-write to the store: stop() lets serve() finish the reply and close
+    config::IpAddr client;
+    std::uint16_t client_port = 0;
+};
+
+class TcpServer {
+public:
+    // `protocol` names the log events: "<protocol>.accept", "<protocol>.session.failed".
+    TcpServer(asio::io_context& io, Logger& log, std::string protocol);
+    virtual ~TcpServer();
+    TcpServer(const TcpServer&) = delete;
+    TcpServer& operator=(const TcpServer&) = delete;
+
+    void set_snapshot(std::shared_ptr<const Snapshot> snapshot);
+    void start();
+    // Stops accepting and closes the connections, but not a busy one.
+    void stop();
+
+protected:
+    // Opens and binds a listener on each address; throws std::runtime_error
+    // "cannot listen for <what> on <address>: ...".
+    void listen(const std::vector<config::IpAddr>& addresses, std::uint16_t port, int kind, std::string_view what);
+    std::shared_ptr<const Snapshot> snapshot() const;
+    bool stopping() const { return stopping_; }
+
+    virtual std::shared_ptr<Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
+                                                        int kind) = 0;
+    virtual asio::awaitable<void> serve(std::shared_ptr<Connection> conn) = 0;
+    // Called with mutex_ held, once each.
+    virtual void on_open(Connection&) {}
+    virtual void on_close(Connection&) {}
+
+    asio::io_context& io_;
+    Logger& log_;
+    mutable std::mutex mutex_;  // guards connections_ and what on_open/on_close keep
+    std::set<std::shared_ptr<Connection>> connections_;
+
+private:
+    struct Listener;
+    asio::awaitable<void> accept_loop(Listener& listener);
+    void release(const std::shared_ptr<Connection>& conn);
+
+    std::string protocol_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::shared_ptr<const Snapshot> snapshot_;
+    std::atomic<bool> stopping_{false};
+};
+
+}  // namespace mxlab::mail
