@@ -59,38 +59,16 @@ STATUS=0  # 1 once a server exits in the middle of part 1's rounds
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: ROUNDS is a whole number >= 1" >&2; exit 1; }
 [[ $WARMUP =~ ^[0-9]+$ ]] || { echo "run.sh: WARMUP is a whole number of seconds (0: none)" >&2; exit 1; }
 
-for tool in nsd nsd-checkconf dnsperf dig python3; do
-  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
-    echo "run.sh: $tool is missing (packaging/install-deps.sh test)" >&2; exit 1; }
-done
+# shellcheck source=../proc.sh
+source "$HERE/../proc.sh"  # the helpers the bench scripts share
+
+need_tools nsd nsd-checkconf dnsperf dig python3
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
 
 WORK=$(mktemp -d /tmp/mxlab-bench-dns.XXXXXX)
 PIDS=()  # every server we started; the trap ends each by PID
-
-# shellcheck source=tests/bench/proc.sh
-source "$HERE/../proc.sh"
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_tree "$pid"; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {  # free for both TCP and UDP on 127.0.0.1 (DNS needs both)
-  python3 - <<'EOF'
-import socket
-for _ in range(100):
-    with socket.socket() as t:
-        t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u: u.bind(("127.0.0.1", port))
-        except OSError: continue
-        print(port); break
-EOF
-}
+KEEP=0   # the work folder always goes
+trap_exit cleanup  # cleanup (../proc.sh): ends each of PIDS, removes WORK
 
 now_ns() { date +%s%N; }
 
@@ -257,20 +235,7 @@ why_not() {  # PID SECONDS: why a server gave no answer
   if kill -0 "$1" 2>/dev/null; then echo "no answer within $2 s"; else echo "it exited"; fi
 }
 
-have_mxlab() {
-  [ "$NSD_ONLY" = 1 ] && { echo "mxlab: not measured (NSD_ONLY=1)"; return 1; }
-  [ -x "$MXLAB" ] || { echo "mxlab: not measured ($MXLAB is not an executable; set MXLAB)"; return 1; }
-  return 0
-}
-
 ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
-
-run_waiting() {  # CMD...: in the background, then `wait`, so Ctrl-C reaches our trap at once
-  "$@" &
-  local pid=$!
-  PIDS+=("$pid")
-  wait "$pid"
-}
 
 # dnsperf throughput run: PORT [SECONDS] -> "QPS AVG_MS MAX_MS LOST|RCODES" in $WORK/perf.PORT
 perf_run() {
@@ -312,13 +277,6 @@ print(f"answers alike (rcode, answer and authority): {len(queries) - len(diff)} 
 EOF
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a / b }'; }
-verdict() {  # VALUE OP BAR -> PASS/FAIL
-  awk -v v="$1" -v op="$2" -v bar="$3" 'BEGIN {
-    if (v == "n/a") { print "n/a"; exit }
-    ok = (op == ">=") ? (v + 0 >= bar + 0) : (v + 0 <= bar + 0); print ok ? "PASS" : "FAIL" }'
-}
-
 QROW='%-7s %5s %12s %9s %9s %12s  %s\n'  # name, round, queries/s, avg ms, max ms, p99 ms, lost | rcodes
 
 # One measured round against one server: NAME ROUND PORT PID -> a row; sets RQ (queries/s)
@@ -334,20 +292,12 @@ qps_round() {
   fi
   if ! kill -0 "$pid" 2>/dev/null || [ -z "${res%% *}" ]; then
     printf "${QROW%\\n}   FAILED: %s\n" "$name" "$round" - - - - "" \
-      "$(kill -0 "$pid" 2>/dev/null && echo "no figure from dnsperf: $(tail -2 "$WORK/dnsperf.$port.txt" 2>/dev/null | tr '\n' ' ')" || echo "it exited")"
+      "$(kill -0 "$pid" 2>/dev/null && echo "no figure from dnsperf: $(one_line "$WORK/dnsperf.$port.txt" 2)" || echo "it exited")"
     return 1
   fi
   RQ=${res%% *} RP=${p%% *}
   printf "$QROW" "$name" "$round" "$(awk -v q="$RQ" 'BEGIN { printf "%.0f", q }')" "$(cut -d' ' -f2 <<< "$res")" \
     "$(cut -d' ' -f3 <<< "$res")" "$RP" "$(cut -d' ' -f4 <<< "${res%%|*}") | ${res#*|}"
-}
-
-median() {  # FORMAT VALUE...: the median (the mean of the middle two for an even count); n/a if any is n/a
-  local fmt=$1
-  shift
-  printf '%s\n' "$@" | sort -g | awk -v fmt="$fmt" '{ v[NR] = $1 } $1 !~ /^[0-9.]+$/ { bad = 1 }
-    END { if (bad || NR == 0) { print "n/a"; exit }
-          printf fmt "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 spread() {  # FORMAT VALUE...: "lowest..highest" of the numeric values
@@ -359,7 +309,7 @@ spread() {  # FORMAT VALUE...: "lowest..highest" of the numeric values
 
 part_qps() {
   local nport mport='' nsd_pid mx_pid='' notify_pid='' mx=0 r w nq=() np=() mq=() mp=()
-  nport=$(free_port)
+  nport=$(free_port --udp)
   mkdir -p "$WORK/nsd-lab"
   cp "$WORK"/lab/*.zone "$WORK/nsd-lab/"
   nsd_conf "$WORK/nsd-lab" "$nport" "$CORES" yes sina.com bigsky.com 1.0.10.in-addr.arpa
@@ -375,8 +325,8 @@ part_qps() {
   start_nsd "$WORK/nsd-lab"
   nsd_pid=$SERVER_PID
   wait_answer "$nport" www.sina.com A 30 "$nsd_pid" || { echo "NSD did not answer" >&2; tail "$WORK/nsd-lab/nsd.out" >&2; exit 1; }
-  if have_mxlab; then
-    mport=$(free_port)
+  if have_mxlab NSD_ONLY; then
+    mport=$(free_port --udp)
     mkdir -p "$WORK/mx-lab" && cp "$WORK/lab/mxlab.toml" "$WORK/mx-lab/"
     prepare_mxlab "$WORK/mx-lab" "$mport"
     notify_pid=${PIDS[-1]}
@@ -387,7 +337,7 @@ part_qps() {
       echo "mxlab: $MXLAB ($("$MXLAB" version 2>/dev/null || echo '?')), log_level warn, threads: its own default"
       compare_answers "$nport" "$mport"
     else
-      echo "mxlab: not measured ($(why_not "$mx_pid" 30); log: $(tail -3 "$WORK/mx-lab/mxlab.log" | tr '\n' ' '))"
+      echo "mxlab: not measured ($(why_not "$mx_pid" 30); log: $(one_line "$WORK/mx-lab/mxlab.log"))"
       stop_tree "$mx_pid"
     fi
   fi
@@ -420,18 +370,18 @@ part_qps() {
     mmq=$(median %.0f "${mq[@]}") mmp=$(median %.3f "${mp[@]}")
     printf '%-7s %22s %16s %22s %16s\n' mxlab "$mmq" "$(spread %.0f "${mq[@]}")" "$mmp" "$(spread %.3f "${mp[@]}")"
     rq=$(ratio "$mmq" "$nmq"); rp=$(ratio "$mmp" "$nmp")
-    echo "ratio mxlab/NSD of the medians: queries/s $rq$([ "$rq" = n/a ] || echo x) (bar >= 1.0: $(verdict "$rq" ">=" 1.0))," \
-         "p99 $rp$([ "$rp" = n/a ] || echo x) (bar <= 1.0: $(verdict "$rp" "<=" 1.0))"
+    echo "ratio mxlab/NSD of the medians: queries/s $(ratio_x "$rq") (bar >= 1.0: $(verdict "$rq" ">=" 1.0))," \
+         "p99 $(ratio_x "$rp") (bar <= 1.0: $(verdict "$rp" "<=" 1.0))"
   fi
   [ "$STATUS" = 0 ] || echo "run.sh: a server failed in part 1's rounds (FAILED above); the exit status will be 1" >&2
 }
 
 part_load() {
-  local nport mport start ready_ns load_ns mem
+  local nport mport start ready_ns load_ns
   echo
   echo "== Part 2: a $BIG_RECORDS-record zone (big.lab, A records): load time and memory"
   echo "peer: $("$NSD" -v 2>&1 | head -1): server-count: 1, reuseport: no, zone file, database: \"\""
-  nport=$(free_port)
+  nport=$(free_port --udp)
   mkdir -p "$WORK/nsd-big" && cp "$WORK/big/big.lab.zone" "$WORK/nsd-big/"
   nsd_conf "$WORK/nsd-big" "$nport" 1 no big.lab
   start=$(now_ns)
@@ -446,20 +396,20 @@ part_load() {
   printf '%-7s %16s %12s %14s %14s\n' "" "first answer ms" "READY=1 ms" "RSS MiB (sum)" "PSS MiB (sum)"
   printf '%-7s %16s %12s %14.1f %14.1f\n' NSD "$nload" "-" "$(awk -v k="$nrss" 'BEGIN{print k/1024}')" \
     "$(awk -v k="$npss" 'BEGIN{print k/1024}')"
-  if have_mxlab; then
-    mport=$(free_port)
+  if have_mxlab NSD_ONLY; then
+    mport=$(free_port --udp)
     mkdir -p "$WORK/mx-big" && cp "$WORK/big/mxlab.toml" "$WORK/mx-big/"
     prepare_mxlab "$WORK/mx-big" "$mport"
     start=$(now_ns)
     start_mxlab "$WORK/mx-big"
     if ! wait_answer "$mport" "h$(printf %06d $((BIG_RECORDS - 1))).big.lab" A 120 "$SERVER_PID"; then
-      echo "mxlab: not measured ($(why_not "$SERVER_PID" 120); log: $(tail -3 "$WORK/mx-big/mxlab.log" | tr '\n' ' '))"
+      echo "mxlab: not measured ($(why_not "$SERVER_PID" 120); log: $(one_line "$WORK/mx-big/mxlab.log"))"
       stop_tree "$SERVER_PID"; return 0
     fi
     load_ns=$(($(now_ns) - start))
     sleep 1
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "mxlab: exited after loading the zone (log: $(tail -3 "$WORK/mx-big/mxlab.log" | tr '\n' ' '))"
+      echo "mxlab: exited after loading the zone (log: $(one_line "$WORK/mx-big/mxlab.log"))"
       return 0
     fi
     read -r mrss mpss <<< "$(memory_kib "$SERVER_PID")"

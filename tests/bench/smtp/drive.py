@@ -24,37 +24,14 @@ import glob
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/bench
+from bench_util import wait_banner  # noqa: E402  (after the path it needs)
+
 POLL_S = 0.02
-
-
-def wait_banner(port, timeout_s, pid):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pid is not None:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return 2
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                s.settimeout(2)
-                banner = s.recv(512)
-                if banner.startswith(b"220"):
-                    s.sendall(b"QUIT\r\n")
-                    try:
-                        s.recv(512)
-                    except OSError:
-                        pass
-                    return 0
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return 1
 
 
 class MaildirCounter:
@@ -142,7 +119,7 @@ def main():
         if len(sys.argv) not in (4, 5):
             sys.exit("usage: drive.py wait PORT TIMEOUT_S [PID]")
         pid = int(sys.argv[4]) if len(sys.argv) == 5 else None
-        return wait_banner(int(sys.argv[2]), float(sys.argv[3]), pid)
+        return wait_banner(int(sys.argv[2]), float(sys.argv[3]), pid, b"220")
     argv = sys.argv[2:] if len(sys.argv) >= 2 and sys.argv[1] == "run" else ["-h"]
     cut = argv.index("--") if "--" in argv else len(argv)
     p = argparse.ArgumentParser(prog="drive.py run", usage="%(prog)s OPTIONS -- COMMAND...")

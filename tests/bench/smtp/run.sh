@@ -62,10 +62,10 @@ HELO=client.example.org        # smtp-source's HELO name (its default is this ma
 RCPT=user@sina.com
 VUID=5000                      # owner of Postfix's virtual mailboxes (no account needed)
 
-for tool in postfix postconf smtp-source python3; do
-  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
-    echo "run.sh: $tool is missing (packaging/install-deps.sh test)" >&2; exit 1; }
-done
+# shellcheck source=../proc.sh
+source "$HERE/../proc.sh"  # the helpers the bench scripts share
+
+need_tools postfix postconf smtp-source python3
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (Postfix's master starts as root)" >&2; exit 1; }
 PATH=$PATH:/usr/sbin
 DRIVE=(python3 "$HERE/drive.py")
@@ -75,9 +75,6 @@ chmod 711 "$WORK"  # Postfix's daemons and the mailbox owner must pass through i
 PIDS=()            # every process we started ourselves; the trap ends each by PID
 PF=$WORK/postfix   # the Postfix instance: etc/ (config_directory), queue/, data/, mail/
 PF_STARTED=0
-
-# shellcheck source=tests/bench/proc.sh
-source "$HERE/../proc.sh"
 
 postfix_master_pid() {  # the instance's master, from its lock file; empty if not running
   local pid
@@ -98,25 +95,7 @@ stop_postfix() {  # `postfix stop` on our instance, then by PID whatever of its 
   wait_gone_then_kill "$master" $tree
 }
 
-cleanup() {
-  local pid
-  stop_postfix
-  for pid in "${PIDS[@]}"; do stop_tree "$pid"; done
-  if [ "$KEEP" = 1 ]; then echo "run.sh: left $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {  # a free TCP port on 127.0.0.1
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-run_waiting() {  # CMD...: in the background, then `wait`, so Ctrl-C reaches our trap at once
-  "$@" &
-  local pid=$!
-  PIDS+=("$pid")
-  wait "$pid"
-}
+trap_exit 'stop_postfix; cleanup'  # cleanup (../proc.sh): ends each of PIDS, removes WORK (unless KEEP=1)
 
 # smtp-source, the same for both servers; -m COUNT and HOST:PORT are appended.
 # -d keeps each session's connection open from message to message.
@@ -133,7 +112,6 @@ drive_round() {
 }
 
 ROW='%-8s %5s %10s %13s %13s %9s\n'  # name, round, count, accepted, stored, msgs/s
-field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<< "$2"; }  # NAME LINE -> value of NAME=
 
 # Warm-up, then RUNS rounds: NAME PORT COUNTER-ARGS... -> prints a row per round,
 # sets RATE (median msgs/s of the rounds, "n/a" if any round failed).
@@ -143,7 +121,7 @@ measure() {
   if [ "$WARMUP" -gt 0 ]; then
     drive_round "$port" "$WARMUP" "$@" && res=$(cat "$WORK/round") || res="driver failed"
     if [ "$(field rc "$res")" != 0 ] || [ "$(field delivered_s "$res")" = n/a ]; then
-      echo "$name: warm-up failed ($res); smtp-source said: $(tail -3 "$WORK/smtp-source.out" | tr '\n' ' ')" >&2
+      echo "$name: warm-up failed ($res); smtp-source said: $(one_line "$WORK/smtp-source.out")" >&2
       RATE=n/a; return 1
     fi
   fi
@@ -154,7 +132,7 @@ measure() {
     if [ "$rc" != 0 ] || [ "$del" = n/a ]; then
       printf "${ROW%\\n}   FAILED: smtp-source exit %s, %s of %s in a mailbox\n" \
         "$name" "$r" "$cnt" "$acc" "$del" "-" "$rc" "$cnt" "$MESSAGES"
-      [ ! -s "$WORK/smtp-source.out" ] || echo "  smtp-source said: $(tail -3 "$WORK/smtp-source.out" | tr '\n' ' ')"
+      [ ! -s "$WORK/smtp-source.out" ] || echo "  smtp-source said: $(one_line "$WORK/smtp-source.out")"
       failed=1; continue
     fi
     # The later of "smtp-source done" and "all in mailboxes": both must have happened.
@@ -163,8 +141,7 @@ measure() {
     printf "$ROW" "$name" "$r" "$cnt" "$acc" "$del" "${rates[-1]}"
   done
   if [ "$failed" = 1 ]; then RATE=n/a; return 1; fi
-  RATE=$(printf '%s\n' "${rates[@]}" | sort -g \
-    | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+  RATE=$(median %.1f "${rates[@]}")
 }
 
 # --- Postfix ---------------------------------------------------------------------
@@ -217,11 +194,8 @@ EOF
     for line in "${PF_TUNING[@]}"; do echo "$line"; done
   } > "$PF/etc/main.cf"
   local sets set
-  IFS=';' read -ra sets <<< "$POSTFIX_SET"
-  for set in "${sets[@]}"; do
-    set=$(sed 's/^ *//; s/ *$//' <<< "$set")
-    [ -z "$set" ] || { postconf -c "$PF/etc" -e "$set"; PF_TUNING+=("$set"); }
-  done
+  mapfile -t sets < <(settings_list "$POSTFIX_SET")
+  for set in "${sets[@]}"; do postconf -c "$PF/etc" -e "$set"; PF_TUNING+=("$set"); done
   # Maildir delivery (a path ending in /), relative to virtual_mailbox_base.
   printf '%s sina.com/%s/\n' user@sina.com user bob@sina.com bob jack@sina.com jack > "$PF/etc/vmailbox"
   # The services of Debian's master.cf that this instance uses, none chrooted
@@ -264,11 +238,7 @@ part_postfix() {
   echo "      (fsynced), no DNS, no chroot, logging to syslog (Debian's default); set for this load:"
   local names=() set
   for set in "${PF_TUNING[@]}"; do names+=("${set%% *}"); done
-  postconf -c "$PF/etc" "${names[@]}" | awk '  # one line per few settings, never one split
-    seen[$0]++ { next }
-    { item = $0; if (line != "" && length(line) + length(item) > 90) { print "      " line ","; line = "" }
-      line = line == "" ? item : line ", " item }
-    END { if (line != "") print "      " line }'
+  postconf -c "$PF/etc" "${names[@]}" | settings_lines
   echo "      master.cf: smtpd on 127.0.0.1:$port; smtpd, cleanup and virtual maxproc = default_process_limit"
   PF_STARTED=1
   timeout 60 postfix -c "$PF/etc" start >> "$PF/postfix.out" 2>&1 \
@@ -282,48 +252,13 @@ part_postfix() {
 }
 
 # --- mxlab -----------------------------------------------------------------------
-have_mxlab() {
-  [ "$POSTFIX_ONLY" = 1 ] && { echo "mxlab: not measured (POSTFIX_ONLY=1)"; return 1; }
-  [ -x "$MXLAB" ] || { echo "mxlab: not measured ($MXLAB is not an executable; set MXLAB)"; return 1; }
-  return 0
-}
-
 mxlab_setup() {  # DIR PORT: a config with only the SMTP service, on PORT
   local dir=$1 port=$2
   mkdir -p "$dir/data"
-  cat > "$dir/mxlab.toml" <<EOF
-# mxlab for tests/bench/smtp/run.sh: only SMTP on $HOST:$port; one log line per delivery.
-[appliance]
-hostname  = "mail.sina.com"
-addresses = ["127.0.0.1"]
-listen    = ["$HOST"]
-data_dir  = "$dir/data"
-log_level = "$MXLAB_LOG_LEVEL"
-
-[services]
-dns        = false
-smtp       = true
-submission = false
-pop3       = false
-imap       = false
-web        = false
-
-[ports]
-dns        = 0
-smtp       = $port
-submission = 0
-smtps      = 0
-pop3       = 0
-pop3s      = 0
-imap       = 0
-imaps      = 0
-http       = 0
-https      = 0
-
-[[domain]]
-name = "sina.com"
-
-[domain.users]
+  {
+    echo "# mxlab for tests/bench/smtp/run.sh: only SMTP on $HOST:$port; one log line per delivery."
+    mxlab_toml "$dir/data" "$port" 0
+    cat <<'EOF'
 user = "user123"
 bob  = "bob123"
 jack = "jack123"
@@ -331,6 +266,7 @@ jack = "jack123"
 [domain.aliases]
 postmaster = "bob"
 EOF
+  } > "$dir/mxlab.toml"
 }
 
 part_mxlab() {
@@ -339,55 +275,35 @@ part_mxlab() {
   mxlab_setup "$dir" "$port"
   echo "mxlab: $MXLAB ($("$MXLAB" version 2>/dev/null || echo '?')), services: smtp only, log_level $MXLAB_LOG_LEVEL," \
        "threads: its own default; deliveries counted by log lines matching: $DELIVERED_RE"
-  "$MXLAB" serve -c "$dir/mxlab.toml" > "$dir/mxlab.log" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  local why=0
-  "${DRIVE[@]}" wait "$port" "$PORT_TIMEOUT" "$pid" || why=$?
-  if [ "$why" != 0 ]; then
-    if [ "$why" = 2 ]; then
-      echo "mxlab: not measured (it exited; log: $(tail -3 "$dir/mxlab.log" | tr '\n' ' '))"
-    else
-      echo "mxlab: not measured (mxlab did not open port $port within $PORT_TIMEOUT s — is the SMTP service built?;" \
-           "log: $(tail -3 "$dir/mxlab.log" | tr '\n' ' '))"
-    fi
-    stop_tree "$pid"; MX_RATE=n/a; return 1
+  if ! serve_mxlab "$dir" "$port" "not measured" \
+       "mxlab did not open port $port within $PORT_TIMEOUT s — is the SMTP service built?"; then
+    MX_RATE=n/a; return 1
   fi
+  pid=$SERVER_PID
   measure mxlab "$port" --log "$dir/mxlab.log" --pattern "$DELIVERED_RE" || true
   MX_RATE=$RATE
   stop_tree "$pid"
   if [ "$MX_RATE" = n/a ]; then
     echo "mxlab: FAILED — not every message reached a mailbox (log lines matching DELIVERED_RE counted above);" \
-         "last log lines: $(tail -3 "$dir/mxlab.log" | tr '\n' ' ')" >&2
+         "last log lines: $(one_line "$dir/mxlab.log")" >&2
     return 1
   fi
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a / b }'; }
-verdict() {  # VALUE BAR -> PASS/FAIL (VALUE >= BAR)
-  awk -v v="$1" -v bar="$2" 'BEGIN { if (v == "n/a") { print "n/a"; exit }; print (v + 0 >= bar + 0) ? "PASS" : "FAIL" }'
-}
-
-echo "== SMTP: $MESSAGES messages of $SIZE bytes to $RCPT, $SESSIONS sessions, 127.0.0.1; machine: $CORES cores" \
-     "($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?'))," \
-     "both servers' files on $(df --output=fstype,source "$WORK" | awk 'NR == 2 { print $1 " (" $2 ")" }')," \
-     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== SMTP: $MESSAGES messages of $SIZE bytes to $RCPT, $SESSIONS sessions, 127.0.0.1; machine: $(machine_note)"
 echo "load: smtp-source ${SOURCE_OPTS[*]} -m $MESSAGES 127.0.0.1:PORT (Postfix $(postconf -d -h mail_version));" \
      "warm-up $WARMUP messages, then $RUNS rounds; a message counts once it is durably in a mailbox"
 PF_RATE=n/a
 MX_RATE=n/a
 part_postfix
 MX_STATUS=0
-if have_mxlab; then
+if have_mxlab POSTFIX_ONLY; then
   part_mxlab || MX_STATUS=1
 fi
 echo
 printf '%-8s %12s\n' "" "msgs/s (median of $RUNS)"
 printf '%-8s %12s\n' Postfix "$PF_RATE"
 [ "$POSTFIX_ONLY" = 1 ] || printf '%-8s %12s\n' mxlab "$MX_RATE"
-if [ "$POSTFIX_ONLY" != 1 ]; then
-  R=$(ratio "$MX_RATE" "$PF_RATE")
-  echo "ratio mxlab/Postfix: $R$([ "$R" = n/a ] || echo x) (bar >= 2.0: $(verdict "$R" 2.0))"
-fi
+[ "$POSTFIX_ONLY" = 1 ] || ratio_bar Postfix "$MX_RATE" "$PF_RATE" 2.0
 [ "$PF_RATE" != n/a ] || { echo "run.sh: the Postfix half failed" >&2; exit 1; }
 [ "$MX_STATUS" = 0 ] || exit 1
