@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "appliance/openssl_handles.hpp"
+#include "config/ascii.hpp"
 
 namespace mxlab::appliance {
 
@@ -40,11 +41,8 @@ constexpr std::size_t kMaxCommonName = 64;
 
 // A DNS name as certificates and clients compare it: lower case, no trailing dot.
 std::string normalize(std::string_view name) {
-    std::string s(name);
+    std::string s = config::lower(name);
     while (!s.empty() && s.back() == '.') s.pop_back();
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
-    });
     return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "config/ascii.hpp"
 #include "config/config.hpp"
 
 namespace mxlab::config::detail {
@@ -50,9 +51,8 @@ void check_mailboxes(const Config& cfg, const Sources& src, Diagnostics& diag);
 // Keeps what each record parsed into (Domain::records_wire, Record::wire_at/len).
 void check_records(Config& cfg, const Sources& src, Diagnostics& diag);
 
-// Names (names.cpp). Names are compared in ASCII lower case, as DNS and mail do.
-std::string lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
+// Names (names.cpp). Names are compared in ASCII lower case (lower() and
+// iequals() of ascii.hpp), as DNS and mail do.
 // "Bob" stays Bob; anything that is not a bare TOML key is quoted: "a.b" -> "\"a.b\"".
 std::string key_part(std::string_view name);
 // `s` as a TOML basic string, with quotes and escapes, for messages.

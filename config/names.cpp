@@ -10,7 +10,6 @@ namespace detail {
 
 namespace {
 
-char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
@@ -82,17 +81,6 @@ bool is_atext(char c) {
 }
 
 }  // namespace
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = lower_char(c);
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower_char(x) == lower_char(y); });
-}
 
 std::string key_part(std::string_view name) {
     const bool bare = !name.empty() && std::all_of(name.begin(), name.end(),
@@ -171,7 +159,7 @@ bool in_zone(std::string_view name, std::string_view zone) {
 const Domain* Config::find_domain(std::string_view name) const {
     if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
     for (const auto& d : domains)
-        if (detail::iequals(d.name, name)) return &d;
+        if (iequals(d.name, name)) return &d;
     return nullptr;
 }
 

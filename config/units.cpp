@@ -2,6 +2,7 @@
 #include <charconv>
 #include <limits>
 
+#include "config/ascii.hpp"
 #include "config/config.hpp"
 
 namespace mxlab::config {
@@ -19,7 +20,7 @@ std::optional<std::pair<std::uint64_t, char>> number_and_suffix(std::string_view
     std::uint64_t n = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    if (suffix >= 'A' && suffix <= 'Z') suffix = static_cast<char>(suffix - 'A' + 'a');
+    suffix = lower(suffix);
     return std::pair{n, suffix};
 }
 

@@ -4,23 +4,18 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "config/ascii.hpp"
 #include "mail/auth/password.hpp"
 
 namespace mxlab::auth {
 
 namespace {
 
+using config::lower;
+
 // Depth past which alias expansion stops a branch. Loops stop earlier (each
 // address is expanded once); this bounds the work a long chain can cause.
 constexpr int max_depth = 10;
-
-// ASCII only: bytes of UTF-8 local parts are compared as they are (DESIGN.md section 3).
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 std::string normalize_domain(std::string_view d) {
     if (d.size() > 1 && d.back() == '.') d.remove_suffix(1);

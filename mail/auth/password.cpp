@@ -12,8 +12,12 @@
 #include <optional>
 #include <stdexcept>
 
+#include "config/ascii.hpp"
+
 namespace mxlab::auth {
 namespace {
+
+using config::iequals;
 
 static_assert(max_password_size + 1 == CRYPT_MAX_PASSPHRASE_SIZE);
 
@@ -73,11 +77,6 @@ struct Parsed {
     bool bare = false;         // a crypt hash without {SCHEME}
     const Scheme* scheme = nullptr;
 };
-
-bool iequals(std::string_view a, std::string_view b) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
-}
 
 Parsed parse(std::string_view stored) {
     if (stored.starts_with('{')) {

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "config/ascii.hpp"
+
 namespace mxlab::auth {
 
 namespace {
@@ -82,16 +84,8 @@ std::optional<Credentials> parse_plain(std::string_view message) {
 }
 
 std::optional<Mechanism> parse_mechanism(std::string_view name) {
-    auto is = [&](std::string_view upper) {
-        if (name.size() != upper.size()) return false;
-        for (std::size_t i = 0; i < name.size(); ++i) {
-            const char c = name[i] >= 'a' && name[i] <= 'z' ? static_cast<char>(name[i] - 'a' + 'A') : name[i];
-            if (c != upper[i]) return false;
-        }
-        return true;
-    };
-    if (is("PLAIN")) return Mechanism::plain;
-    if (is("LOGIN")) return Mechanism::login;
+    if (config::iequals(name, "PLAIN")) return Mechanism::plain;
+    if (config::iequals(name, "LOGIN")) return Mechanism::login;
     return std::nullopt;
 }
 

@@ -6,11 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "config/ascii.hpp"
+
 namespace mxlab::pop3 {
 
 namespace {
-
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 Verb lookup(std::string_view keyword) {
     static constexpr std::array<std::pair<std::string_view, Verb>, 14> verbs{{
@@ -21,12 +21,8 @@ Verb lookup(std::string_view keyword) {
     }};
     // RFC 1939 section 3: keywords are three or four characters.
     if (keyword.size() < 3 || keyword.size() > 4) return Verb::unknown;
-    for (const auto& [name, verb] : verbs) {
-        if (name.size() != keyword.size()) continue;
-        bool same = true;
-        for (std::size_t i = 0; i < name.size(); ++i) same = same && upper(keyword[i]) == name[i];
-        if (same) return verb;
-    }
+    for (const auto& [name, verb] : verbs)
+        if (config::iequals(keyword, name)) return verb;
     return Verb::unknown;
 }
 

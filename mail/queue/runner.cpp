@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "config/ascii.hpp"
 #include "mail/queue/bounce.hpp"
 #include "mail/queue/retry.hpp"
 #include "mail/queue/routing.hpp"
@@ -15,14 +16,10 @@ namespace mxlab::queue {
 
 namespace {
 
+using config::lower;
+
 // The store keeps whole seconds.
 store::Time now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::string domain_of(std::string_view address) {
     auto at = address.rfind('@');

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "config/ascii.hpp"
 #include "mail/smtp/reply_reader.hpp"
 
 namespace mxlab::smtp {
@@ -11,12 +12,7 @@ namespace mxlab::smtp {
 namespace {
 
 using Outcome = ClientSession::Outcome;
-
-char upper(char c) { return (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return upper(x) == upper(y); });
-}
+using config::iequals;
 
 // Why `address` cannot go into a MAIL or RCPT line, or "" when it can. A CR
 // or LF there would end the command early and let the rest be read as a

@@ -11,10 +11,15 @@
 #include <cstring>
 #include <utility>
 
+#include "config/ascii.hpp"
+
 namespace mxlab::smtp {
 namespace {
 
 using namespace std::literals;
+using config::iequals;
+using config::istarts_with;
+using config::lower;
 
 Reply error(int code, std::string enhanced, std::string text) {
     return Reply{code, std::move(enhanced), std::move(text)};
@@ -23,31 +28,12 @@ Reply error(int code, std::string enhanced, std::string text) {
 bool is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (to_lower(a[i]) != to_lower(b[i])) return false;
-    }
-    return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
     while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
     return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = to_lower(c);
-    return out;
 }
 
 // RFC 5322 section 3.2.3 atext, plus UTF8-non-ascii (RFC 6531 section 3.3);
@@ -162,7 +148,7 @@ bool parse_domain(std::string_view s, std::size_t& i, std::string& out) {
         // RFC 1035 section 2.3.4: 63 octets per label. A U-label's limit
         // applies to its A-label, which this parser does not compute.
         if (!non_ascii && len > 63) return false;
-        for (std::size_t k = label; k < i; ++k) out += to_lower(s[k]);
+        for (std::size_t k = label; k < i; ++k) out += lower(s[k]);
         if (i < s.size() && s[i] == '.') {
             out += '.';
             ++i;

@@ -5,19 +5,14 @@
 #include <cstring>
 #include <ctime>
 
+#include "config/ascii.hpp"
+
 namespace mxlab::smtp {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
+using config::iequals;
+using config::istarts_with;
 
 void add_once(std::vector<std::string>& to, const std::string& s) {
     if (std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);

@@ -3,17 +3,16 @@
 
 #include <algorithm>
 
+#include "config/ascii.hpp"
+
 namespace mxlab::store {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+using config::iequals;
+using config::lower;
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
 
 Result<std::string> canonical_user(std::string_view address) {
     if (address.empty()) return make_error(Errc::invalid, "empty user name");

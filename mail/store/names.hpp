@@ -26,6 +26,4 @@ SpecialUse special_use_of(std::string_view normalized);
 // The names every user has (created on first use, recreated by ensure_user).
 inline constexpr std::string_view default_mailboxes[] = {"INBOX", "Sent", "Drafts", "Trash", "Junk"};
 
-bool iequals(std::string_view a, std::string_view b);
-
 }  // namespace mxlab::store

@@ -3,11 +3,11 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "config/ascii.hpp"
 #include "mail/queue/retry.hpp"
 
 namespace mxlab::queue {
@@ -84,10 +84,7 @@ struct Entity {
     std::string body;
 };
 
-std::string lower(std::string s) {
-    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
+using config::lower;
 
 Entity parse_entity(std::string_view text) {
     Entity e;
