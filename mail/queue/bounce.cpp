@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mail/date.hpp"
+
 namespace mxlab::queue {
 
 namespace {
@@ -140,31 +142,16 @@ std::string field(std::string_view name, std::string_view value) {
     return wrap(line, field_width, " ");
 }
 
-struct Civil {
-    int year;
-    unsigned month, day, hour, minute, second, weekday;
-};
-
-Civil civil(TimePoint t) {
-    using namespace std::chrono;
-    auto secs = floor<seconds>(t);
-    auto day = floor<days>(secs);
-    year_month_day ymd{day};
-    hh_mm_ss hms{secs - day};
-    return Civil{int(ymd.year()),
-                 unsigned(ymd.month()),
-                 unsigned(ymd.day()),
-                 unsigned(hms.hours().count()),
-                 unsigned(hms.minutes().count()),
-                 unsigned(hms.seconds().count()),
-                 weekday{day}.c_encoding()};
-}
-
-// "20250118103000": the Message-ID's and the boundary's time.
+// "20250118103000": the Message-ID's and the boundary's time, in UTC.
 std::string stamp(TimePoint t) {
-    Civil c = civil(t);
+    using namespace std::chrono;
+    const auto secs = floor<seconds>(t);
+    const auto day = floor<days>(secs);
+    const year_month_day ymd{day};
+    const hh_mm_ss hms{secs - day};
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d%02u%02u%02u%02u%02u", c.year, c.month, c.day, c.hour, c.minute, c.second);
+    std::snprintf(buf, sizeof buf, "%04d%02u%02u%02u%02u%02u", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()),
+                  unsigned(hms.hours().count()), unsigned(hms.minutes().count()), unsigned(hms.seconds().count()));
     return buf;
 }
 
@@ -272,7 +259,7 @@ std::string typed(std::string_view address) {
 std::string dsn_part(const BounceRequest& req) {
     std::string d = field("Reporting-MTA", "dns; " + req.reporting_mta);       // 2.2.2
     d += field("X-Mxlab-Queue-ID", req.queue_id);                               // 2.4: X- extension field
-    d += field("Arrival-Date", rfc5322_date_utc(req.arrival));                 // 2.2.5
+    d += field("Arrival-Date", mail::rfc5322_date(req.arrival));                // 2.2.5
     for (const auto& r : req.recipients) {
         d += "\r\n";
         if (!r.original.empty()) d += field("Original-Recipient", typed(r.original));  // 2.3.1
@@ -289,9 +276,9 @@ std::string dsn_part(const BounceRequest& req) {
         // only this part (bounce processors) without the reason.
         std::string diag = clean_text(r.diagnostic);
         if (!diag.empty()) d += field("Diagnostic-Code", (r.from_remote ? "smtp; " : "X-mxlab; ") + diag);
-        d += field("Last-Attempt-Date", rfc5322_date_utc(r.last_attempt.value_or(req.now)));  // 2.3.7
+        d += field("Last-Attempt-Date", mail::rfc5322_date(r.last_attempt.value_or(req.now)));  // 2.3.7
         if (r.action == DsnAction::delayed && r.will_retry_until)
-            d += field("Will-Retry-Until", rfc5322_date_utc(*r.will_retry_until));  // 2.3.9
+            d += field("Will-Retry-Until", mail::rfc5322_date(*r.will_retry_until));  // 2.3.9
     }
     return d;
 }
@@ -333,17 +320,6 @@ std::string_view to_string(BounceError error) {
         return "bad status code for the action";
     }
     return "?";
-}
-
-std::string rfc5322_date_utc(TimePoint t) {
-    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    Civil c = civil(t);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02u:%02u:%02u +0000", days[c.weekday], c.day, months[c.month - 1],
-                  c.year, c.hour, c.minute, c.second);
-    return buf;
 }
 
 std::variant<Bounce, BounceError> make_bounce(const BounceRequest& req) {
@@ -399,7 +375,7 @@ std::variant<Bounce, BounceError> make_bounce(const BounceRequest& req) {
     }
 
     std::string m;
-    m += "Date: " + rfc5322_date_utc(req.now) + "\r\n";
+    m += "Date: " + mail::rfc5322_date(req.now) + "\r\n";
     m += "From: \"Mail Delivery System\" <MAILER-DAEMON@" + req.reporting_mta + ">\r\n";
     m += "To: <" + req.sender + ">\r\n";
     m += any_failed ? "Subject: Undelivered Mail Returned to Sender\r\n" : "Subject: Delayed Mail (still being retried)\r\n";

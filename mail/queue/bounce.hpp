@@ -9,9 +9,9 @@
 // bounced (RFC 5321 section 6.1): the runner does not ask, and an empty
 // sender here is an error value.
 //
-// Nothing here reads a clock or the configuration: the caller passes "now",
-// the host name (appliance.hostname) and the queue id, so the output is exact
-// in tests.
+// Nothing here reads a clock, the time zone or the configuration: the caller
+// passes "now", the host name (appliance.hostname) and the queue id, and the
+// dates are written in UTC (mail/date.hpp), so the output is exact in tests.
 #pragma once
 
 #include <chrono>
@@ -81,8 +81,5 @@ std::string_view to_string(BounceError error);
 inline constexpr std::size_t max_returned_headers = 64 * 1024;
 
 std::variant<Bounce, BounceError> make_bounce(const BounceRequest& request);
-
-// "Sat, 18 Jan 2025 10:30:00 +0000" (RFC 5322 section 3.3), always UTC, no locale.
-std::string rfc5322_date_utc(TimePoint t);
 
 }  // namespace mxlab::queue

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 
 #include "config/ascii.hpp"
+#include "mail/date.hpp"
 
 namespace mxlab::smtp {
 
@@ -13,6 +13,9 @@ namespace {
 
 using config::iequals;
 using config::istarts_with;
+
+// Received and Date in local time with its numeric offset, as Postfix writes them.
+std::string local_date(std::chrono::system_clock::time_point t) { return mail::rfc5322_date(t, mail::local_utc_offset(t)); }
 
 void add_once(std::vector<std::string>& to, const std::string& s) {
     if (std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
@@ -48,15 +51,6 @@ HeaderScan scan_headers(std::string_view msg) {
 }
 
 }  // namespace
-
-std::string rfc5322_date(std::chrono::system_clock::time_point t) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    localtime_r(&tt, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S %z", &tm);
-    return buf;
-}
 
 Session::Session(SessionSettings settings, Client client, bool tls_active)
     : settings_(std::move(settings)), client_(client), tls_(tls_active) {
@@ -392,7 +386,7 @@ Session::Action Session::finish_message() {
     if (settings_.port != Port::mx && (!scan.has_date || !scan.has_message_id)) {
         // A submission server completes what the client left out (RFC 6409 section 8).
         std::string added;
-        if (!scan.has_date) added += "Date: " + rfc5322_date(settings_.now()) + "\r\n";
+        if (!scan.has_date) added += "Date: " + local_date(settings_.now()) + "\r\n";
         if (!scan.has_message_id) added += "Message-ID: <" + txn_.id + "@" + settings_.config->appliance.hostname + ">\r\n";
         txn_.message.insert(header_end_, added);
     }
@@ -507,7 +501,7 @@ std::string Session::received_header() const {
     std::string h = "Received: from " + (helo_.empty() ? std::string("unknown") : helo_) + " ([" + client_.address.str() + "])\r\n";
     h += "\tby " + cfg.appliance.hostname + " (mxlab) with " + proto + " id " + txn_.id;
     if (txn_.recipients.size() == 1) h += "\r\n\tfor <" + txn_.recipients[0].address + ">";
-    h += "; " + rfc5322_date(settings_.now()) + "\r\n";
+    h += "; " + local_date(settings_.now()) + "\r\n";
     return h;
 }
 

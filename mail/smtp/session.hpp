@@ -183,7 +183,4 @@ private:
     auth::Credentials credentials_;
 };
 
-// RFC 5322 section 3.3 date-time, e.g. "Thu, 26 Nov 2026 18:47:23 +0000".
-std::string rfc5322_date(std::chrono::system_clock::time_point t);
-
 }  // namespace mxlab::smtp
