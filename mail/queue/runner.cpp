@@ -73,10 +73,13 @@ smtp::RecipientResult local_result(const std::string& address, smtp::Outcome out
 
 // One queue entry being worked on: the results of all its domains, written in one update.
 struct Runner::InFlight {
+    struct Attempt {
+        smtp::RecipientResult result;
+        std::string relay;  // the host that answered, "host[addr]:port", or "none"
+    };
     store::QueueEntry entry;
     std::size_t parts_left = 0;
-    std::map<std::string, smtp::RecipientResult> results;  // by lower-case address
-    std::map<std::string, std::string> relays;             // by lower-case address: the host that answered
+    std::map<std::string, Attempt> results;  // by lower-case address
 };
 
 // One entry's recipients at one domain.
@@ -223,13 +226,7 @@ asio::awaitable<void> Runner::run_connection(std::vector<std::shared_ptr<Part>> 
     std::vector<smtp::OutboundMessage> messages;
     std::vector<std::shared_ptr<Part>> remaining;
     for (auto& part : parts) {
-        const store::BlobId blob = part->job->entry.blob;
-        auto read = [&](store::Store& s) -> store::Result<std::string> {
-            auto reader = s.open_blob(blob);
-            if (!reader) return reader.error();
-            return reader->read(0, reader->size());
-        };
-        auto body = co_await store_.run(read);
+        auto body = co_await read_blob(part->job->entry.blob);
         if (!body) {
             std::vector<smtp::RecipientResult> results;
             for (const auto& a : part->recipients)
@@ -298,9 +295,8 @@ void Runner::settle(Part& part, std::vector<smtp::RecipientResult> results, cons
                                                 : r.outcome == smtp::Outcome::deferred ? "deferred"
                                                                                        : "bounced"},
                                      {"detail", r.text}});
-        auto key = lower(r.address);
-        job.relays[key] = relay;
-        job.results[key] = std::move(r);
+        auto key = lower(r.address);  // before r is moved from
+        job.results[key] = {std::move(r), relay};
     }
 }
 
@@ -317,19 +313,27 @@ asio::awaitable<void> Runner::finish(std::shared_ptr<InFlight> job) {
     const bool is_expired = expired(entry.created, at, smtp_cfg.queue_lifetime);
     store::QueueUpdate update;
     update.count_attempt = !job->results.empty();
+    // A bounce is never bounced (RFC 5321 section 6.1): the failures of a
+    // message from <> end here, as bounced, and so do those of earlier passes.
+    const bool null_sender = entry.sender.empty();
+    const auto undeliverable = null_sender ? store::RecipientState::bounced : store::RecipientState::failed;
     std::string first_error;
     for (const auto& r : entry.recipients) {
+        if (r.state == store::RecipientState::failed && null_sender) {
+            update.recipients.push_back({r.address, store::RecipientState::bounced, r.last_error});
+            continue;
+        }
         if (r.state != store::RecipientState::pending) continue;
         auto it = job->results.find(lower(r.address));
         if (it == job->results.end()) continue;
-        const auto& res = it->second;
+        const auto& res = it->second.result;
         store::RecipientUpdate u{r.address, store::RecipientState::pending, res.text};
         if (res.outcome == smtp::Outcome::delivered) {
             u.state = store::RecipientState::delivered;
         } else if (res.outcome == smtp::Outcome::failed) {
-            u.state = store::RecipientState::failed;
+            u.state = undeliverable;
         } else if (is_expired) {
-            u.state = store::RecipientState::failed;
+            u.state = undeliverable;
             u.last_error = res.text + " (gave up: the message has been in the queue longer than smtp.queue_lifetime)";
         }
         if (u.state != store::RecipientState::delivered && first_error.empty()) first_error = u.last_error;
@@ -337,15 +341,6 @@ asio::awaitable<void> Runner::finish(std::shared_ptr<InFlight> job) {
     }
     update.next_try = at + retry_delay(smtp_cfg.retry_interval, entry.attempts + 1);
     if (!first_error.empty()) update.last_error = first_error;
-    if (entry.sender.empty()) {
-        // A bounce is never bounced (RFC 5321 section 6.1): its failures end here.
-        for (auto& u : update.recipients) {
-            if (u.state == store::RecipientState::failed) u.state = store::RecipientState::bounced;
-        }
-        for (const auto& r : entry.recipients) {
-            if (r.state == store::RecipientState::failed) update.recipients.push_back({r.address, store::RecipientState::bounced, r.last_error});
-        }
-    }
     auto updated = co_await store_.update_queue(entry.id, update);
     if (!updated) {
         log_.error("queue.update.failed", {{"queue_id", entry.id}, {"error", updated.error().message}});
@@ -364,14 +359,8 @@ asio::awaitable<void> Runner::finish(std::shared_ptr<InFlight> job) {
 
 asio::awaitable<void> Runner::bounce(store::QueueEntry entry, std::shared_ptr<InFlight> job, std::shared_ptr<const RunnerSnapshot> snap) {
     if (entry.sender.empty()) co_return;  // finish() has marked them bounced
-    const store::BlobId blob = entry.blob;
-    auto read = [&](store::Store& s) -> store::Result<std::string> {
-        auto reader = s.open_blob(blob);
-        if (!reader) return reader.error();
-        // The header section is all a bounce returns (text/rfc822-headers); 256 KB holds it.
-        return reader->read(0, std::min<std::uint64_t>(reader->size(), 256 * 1024));
-    };
-    auto original = co_await store_.run(read);
+    // The header section is all a bounce returns (text/rfc822-headers); 256 KB holds it.
+    auto original = co_await read_blob(entry.blob, 256 * 1024);
 
     BounceRequest in;
     in.reporting_mta = snap->config->appliance.hostname;
@@ -386,22 +375,21 @@ asio::awaitable<void> Runner::bounce(store::QueueEntry entry, std::shared_ptr<In
         f.address = r.address;
         f.diagnostic = r.last_error;
         f.status = status_of(r.last_error);
-        auto key = lower(r.address);
-        if (auto it = job->results.find(key); it != job->results.end()) {
-            f.status = it->second.status;
-            f.from_remote = !it->second.command.empty();
-            f.in_reply_to = it->second.command;
+        if (auto it = job->results.find(lower(r.address)); it != job->results.end()) {
+            const auto& [result, relay] = it->second;
+            f.status = result.status;
+            f.from_remote = !result.command.empty();
+            f.in_reply_to = result.command;
+            // Remote-MTA only when a remote MTA answered (RFC 3464 section 2.3.5).
+            if (f.from_remote && relay != "none") {
+                auto open = relay.find('['), close = relay.find(']');
+                f.remote_mta = relay.substr(0, open);
+                if (open != std::string::npos && close != std::string::npos && close > open) f.remote_ip = relay.substr(open + 1, close - open - 1);
+            }
         }
         // A deferral that ran out of queue_lifetime: RFC 3463 X.4.7, delivery time expired.
         if (f.status.empty() || f.status[0] != '5') f.status = "5.4.7";
         if (!valid_failure_status(f.status)) f.status = "5.0.0";
-        // Remote-MTA only when a remote MTA answered (RFC 3464 section 2.3.5).
-        if (auto it = job->relays.find(key); f.from_remote && it != job->relays.end() && it->second != "none") {
-            const auto& relay = it->second;  // "host[addr]:port"
-            auto open = relay.find('['), close = relay.find(']');
-            f.remote_mta = relay.substr(0, open);
-            if (open != std::string::npos && close != std::string::npos && close > open) f.remote_ip = relay.substr(open + 1, close - open - 1);
-        }
         in.recipients.push_back(std::move(f));
     }
     auto made = make_bounce(in);
@@ -439,6 +427,16 @@ asio::awaitable<void> Runner::bounce(store::QueueEntry entry, std::shared_ptr<In
                                {"failed", in.recipients.size()},
                                {"bounce_queue_id", done->queued ? *done->queued : 0}});
     if (done->queued) wake();
+}
+
+asio::awaitable<store::Result<std::string>> Runner::read_blob(store::BlobId id, std::uint64_t limit) {
+    // A named lambda capturing by reference: see the g++ 12 note in async_store.hpp.
+    auto read = [&](store::Store& s) -> store::Result<std::string> {
+        auto reader = s.open_blob(id);
+        if (!reader) return reader.error();
+        return reader->read(0, std::min(reader->size(), limit));
+    };
+    co_return co_await store_.run(read);
 }
 
 }  // namespace mxlab::queue

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -78,6 +79,9 @@ private:
                                          std::shared_ptr<const RunnerSnapshot> snap);
     asio::awaitable<void> finish(std::shared_ptr<InFlight> job);
     asio::awaitable<void> bounce(store::QueueEntry entry, std::shared_ptr<InFlight> job, std::shared_ptr<const RunnerSnapshot> snap);
+    // The first `limit` bytes of a message (all of it by default), read on the store's pool.
+    asio::awaitable<store::Result<std::string>> read_blob(store::BlobId id,
+                                                          std::uint64_t limit = std::numeric_limits<std::uint64_t>::max());
     void settle(Part& part, std::vector<smtp::RecipientResult> results, const std::string& relay);
     void part_done(const std::shared_ptr<Part>& part);
     std::shared_ptr<const RunnerSnapshot> snapshot() const;
