@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "mail/pop3/command.hpp"
 #include "mail/pop3/session.hpp"
+#include "tests/unit/lab_config.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -35,22 +36,10 @@ void check(bool ok) {
 }
 
 std::shared_ptr<const mxlab::config::Config> make_config(bool require_tls) {
-    const std::string toml = std::string(R"(
-[appliance]
-hostname = "mail.sina.com"
-addresses = ["10.0.1.10"]
-listen = ["127.0.0.1"]
-data_dir = "/tmp/mxlab-pop3-fuzz"
-[tls]
-require_for_auth = )") + (require_tls ? "true" : "false") + R"(
-[[domain]]
-name = "sina.com"
-[domain.users]
-bob = "bob123"
-)";
-    auto r = mxlab::config::load_string(toml, "fuzz.toml");
-    check(r.ok());
-    return std::make_shared<const mxlab::config::Config>(std::move(*r.config));
+    std::string errors;
+    auto cfg = mxlab::test::load_lab({.require_tls_for_auth = require_tls}, errors);
+    check(cfg != nullptr);
+    return cfg;
 }
 
 void check_line(std::string_view line) {

@@ -32,37 +32,12 @@
 #include "mail/pop3/session.hpp"
 #include "mail/smtp/dot_stuffer.hpp"
 #include "tests/unit/dialog_script.hpp"
+#include "tests/unit/lab_config.hpp"
 
 namespace mxlab::pop3 {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string lab_toml(bool require_tls_for_auth) {
-    return std::string(R"(
-[appliance]
-hostname = "mail.sina.com"
-addresses = ["10.0.1.10"]
-listen = ["127.0.0.1"]
-data_dir = "/tmp/mxlab-pop3-test"
-[tls]
-require_for_auth = )") + (require_tls_for_auth ? "true" : "false") + R"(
-[[domain]]
-name = "sina.com"
-[domain.users]
-Bob = "bob123"
-Jack = "jack123"
-)";
-}
-
-std::shared_ptr<const config::Config> load_config(bool require_tls_for_auth) {
-    auto r = config::load_string(lab_toml(require_tls_for_auth), "/etc/mxlab/test.toml");
-    if (!r.ok()) {
-        for (const auto& d : r.diagnostics) ADD_FAILURE() << config::format("test.toml", d);
-        return nullptr;
-    }
-    return std::make_shared<const config::Config>(std::move(*r.config));
-}
 
 using mxlab::test::unescape;
 
@@ -89,7 +64,9 @@ const std::vector<std::pair<std::string, std::string>> default_messages = {
 class Driver {
 public:
     explicit Driver(Options o) : o_(std::move(o)) {
-        cfg_ = load_config(o_.require_tls_for_auth);
+        std::string errors;
+        cfg_ = mxlab::test::load_lab({.require_tls_for_auth = o_.require_tls_for_auth}, errors);
+        if (!cfg_) ADD_FAILURE() << errors;
         dir_ = std::make_shared<const auth::Directory>(*cfg_);
         if (o_.messages.empty()) o_.messages = default_messages;
         SessionSettings s;

@@ -13,45 +13,9 @@
 #include "mail/auth/directory.hpp"
 #include "mail/smtp/session.hpp"
 #include "tests/unit/dialog_script.hpp"
+#include "tests/unit/lab_config.hpp"
 
 namespace mxlab::smtp::test {
-
-// sina.com is ours; bigsky.com is somebody else's.
-inline std::string lab_toml(std::string_view relay = "authenticated", bool require_tls_for_auth = false) {
-    return std::string(R"(
-[appliance]
-hostname = "mail.sina.com"
-addresses = ["10.0.1.10"]
-listen = ["127.0.0.1"]
-data_dir = "/tmp/mxlab-session-test"
-[tls]
-require_for_auth = )") + (require_tls_for_auth ? "true" : "false") + R"(
-[smtp]
-relay = ")" + std::string(relay) + R"("
-relay_networks = ["10.0.0.0/8"]
-max_message_size = "10K"
-[[domain]]
-name = "sina.com"
-[domain.users]
-Bob = "bob123"
-Jack = "jack123"
-[domain.aliases]
-postmaster = "Bob"
-bob-alias = "Bob"
-staff = ["Bob", "Jack", "wfisk@bigsky.com"]
-)";
-}
-
-inline std::shared_ptr<const config::Config> load_config(const std::string& toml) {
-    auto r = config::load_string(toml, "/etc/mxlab/test.toml");
-    if (!r.ok()) {
-        std::string all;
-        for (const auto& d : r.diagnostics) all += config::format("test.toml", d) + "\n";
-        ADD_FAILURE() << all;
-        return nullptr;
-    }
-    return std::make_shared<const config::Config>(std::move(*r.config));
-}
 
 struct Options {
     std::string relay = "authenticated";
@@ -70,7 +34,9 @@ public:
         // The Date and Received headers use local time: make it UTC for stable transcripts.
         setenv("TZ", "UTC", 1);
         tzset();
-        cfg_ = load_config(lab_toml(o.relay, o.require_tls_for_auth));
+        std::string errors;
+        cfg_ = mxlab::test::load_lab({.relay = o.relay, .require_tls_for_auth = o.require_tls_for_auth}, errors);
+        if (!cfg_) ADD_FAILURE() << errors;
         dir_ = std::make_shared<const auth::Directory>(*cfg_);
         SessionSettings s;
         s.config = cfg_;
