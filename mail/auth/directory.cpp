@@ -61,6 +61,7 @@ Directory::Directory(const config::Config& cfg) {
             const auto local = lower(u.name);
             if (names_.emplace(local + at_domain, Entry{Entry::Kind::user, u.password, {}}).second)
                 by_local_[local].push_back(local + at_domain);
+            if (decoy_.empty()) decoy_ = u.password;
         }
         for (const auto& a : d.aliases) {
             Entry e{a.is_list ? Entry::Kind::list : Entry::Kind::alias, {}, {}};
@@ -149,7 +150,11 @@ std::optional<std::string> Directory::find_login(std::string_view login) const {
 
 std::optional<std::string> Directory::authenticate(std::string_view login, std::string_view password) const {
     auto canonical = find_login(login);
-    if (!canonical || !verify_password(find(*canonical)->password, password)) return std::nullopt;
+    if (!canonical) {
+        if (!decoy_.empty()) (void)verify_password(decoy_, password);
+        return std::nullopt;
+    }
+    if (!verify_password(find(*canonical)->password, password)) return std::nullopt;
     return canonical;
 }
 

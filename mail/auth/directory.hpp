@@ -74,6 +74,10 @@ private:
     std::unordered_map<std::string, Entry> names_;                         // "local@domain", lower case
     std::unordered_map<std::string, std::string> domains_;                 // mail domain -> its catch-all's address or ""
     std::unordered_map<std::string, std::vector<std::string>> by_local_;  // user local part -> their addresses
+    // A user's stored password, checked (and ignored) for an unknown login so
+    // that a wrong address costs the same hash as a wrong password: the
+    // answer's timing does not tell which logins exist.
+    std::string decoy_;
 };
 
 }  // namespace mxlab::auth
