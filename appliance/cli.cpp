@@ -17,6 +17,7 @@
 #include "appliance/zone_cmd.hpp"
 #include "core/log.hpp"
 #include "mail/auth/password.hpp"
+#include "mail/queue/listing.hpp"
 #include "mxlab_version.hpp"
 
 namespace mxlab::appliance {
@@ -125,10 +126,8 @@ int cmd_passwd() {
 }
 // `mxlab queue ...`: asks the running daemon of this config through its control socket.
 int cmd_queue(const std::filesystem::path& file, const std::vector<std::string>& rest) {
-    const std::string verb = rest.empty() ? "list" : rest[0];
-    const bool ok_args = (verb == "list" && rest.size() <= 1) || (verb == "retry" && rest.size() <= 2) ||
-                         (verb == "delete" && rest.size() == 2);
-    if (!ok_args) return usage_error("queue takes: list | retry [ID] | delete ID");
+    std::string error;
+    if (!queue::parse_queue_command(rest, error)) return usage_error("queue: " + error);
     auto result = config::load_file(file);
     if (!result.ok()) {
         for (const auto& d : result.diagnostics) std::cerr << config::format(file, d) << '\n';

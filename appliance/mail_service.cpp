@@ -121,28 +121,19 @@ private:
     }
 
     asio::awaitable<ControlReply> queue_command(std::vector<std::string> args) {
-        const std::string verb = args.empty() ? "list" : args[0];
-        std::optional<store::QueueId> id;
-        if (args.size() > 2 || (verb == "list" && args.size() > 1) || (verb == "delete" && args.size() != 2))
-            co_return ControlReply{false, "usage: mxlab queue list | retry [ID] | delete ID\n"};
-        if (args.size() == 2) {
-            try {
-                std::size_t end = 0;
-                id = std::stoull(args[1], &end);
-                if (end != args[1].size()) throw std::invalid_argument("trailing text");
-            } catch (const std::exception&) {
-                co_return ControlReply{false, "'" + args[1] + "' is not a queue id (the number `mxlab queue list` shows)\n"};
-            }
-        }
-        if (verb == "list") {
+        std::string error;
+        const auto cmd = queue::parse_queue_command(args, error);
+        if (!cmd) co_return ControlReply{false, error + "\n"};
+        using Verb = queue::QueueCommand::Verb;
+        if (cmd->verb == Verb::list) {
             auto entries = co_await async_->queue();
             if (!entries) co_return ControlReply{false, "cannot read the queue: " + entries.error().message + "\n"};
             co_return ControlReply{true, queue::format_queue(*entries, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()))};
         }
-        if (verb == "retry") {
+        if (cmd->verb == Verb::retry) {
             std::vector<store::QueueId> ids;
-            if (id) {
-                ids.push_back(*id);
+            if (cmd->id) {
+                ids.push_back(*cmd->id);
             } else {
                 auto entries = co_await async_->queue();
                 if (!entries) co_return ControlReply{false, "cannot read the queue: " + entries.error().message + "\n"};
@@ -154,20 +145,18 @@ private:
                 u.next_try = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
                 u.count_attempt = false;
                 auto r = co_await async_->update_queue(q, u);
-                if (!r && id) co_return ControlReply{false, "queue id " + std::to_string(q) + ": " + r.error().message + "\n"};
+                if (!r && cmd->id) co_return ControlReply{false, "queue id " + std::to_string(q) + ": " + r.error().message + "\n"};
                 if (r) ++n;
             }
             runner_->wake();
             log_.info("queue.retry", {{"entries", n}});
             co_return ControlReply{true, std::to_string(n) + (n == 1 ? " message" : " messages") + " will be tried now\n"};
         }
-        if (verb == "delete") {
-            auto r = co_await async_->remove_queue(*id);
-            if (!r) co_return ControlReply{false, "queue id " + std::to_string(*id) + ": " + r.error().message + "\n"};
-            log_.info("queue.deleted", {{"queue_id", *id}});
-            co_return ControlReply{true, "queue id " + std::to_string(*id) + " deleted\n"};
-        }
-        co_return ControlReply{false, "unknown queue command '" + verb + "'; usage: mxlab queue list | retry [ID] | delete ID\n"};
+        const store::QueueId id = *cmd->id;
+        auto r = co_await async_->remove_queue(id);
+        if (!r) co_return ControlReply{false, "queue id " + std::to_string(id) + ": " + r.error().message + "\n"};
+        log_.info("queue.deleted", {{"queue_id", id}});
+        co_return ControlReply{true, "queue id " + std::to_string(id) + " deleted\n"};
     }
 
     std::shared_ptr<const smtp::Snapshot> make_snapshot(std::shared_ptr<const config::Config> cfg) {

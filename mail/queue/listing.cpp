@@ -5,6 +5,40 @@
 
 namespace mxlab::queue {
 
+std::optional<QueueCommand> parse_queue_command(const std::vector<std::string>& words, std::string& error) {
+    const std::string verb = words.empty() ? "list" : words[0];
+    QueueCommand c;
+    std::size_t max_words = 1, min_words = 0;
+    if (verb == "list") {
+        c.verb = QueueCommand::Verb::list;
+    } else if (verb == "retry") {
+        c.verb = QueueCommand::Verb::retry;
+        max_words = 2;
+    } else if (verb == "delete") {
+        c.verb = QueueCommand::Verb::remove;
+        max_words = min_words = 2;
+    } else {
+        error = "unknown queue command '" + verb + "'; usage: " + std::string(kQueueUsage);
+        return std::nullopt;
+    }
+    if (words.size() > max_words || words.size() < min_words) {
+        error = "usage: " + std::string(kQueueUsage);
+        return std::nullopt;
+    }
+    if (words.size() == 2) {
+        const std::string& w = words[1];
+        store::QueueId id = 0;
+        const bool digits = !w.empty() && w.size() <= 19 && w.find_first_not_of("0123456789") == std::string::npos;
+        if (digits) id = std::stoull(w);
+        if (!digits || id == 0) {
+            error = "'" + w + "' is not a queue id (the number `mxlab queue list` shows)";
+            return std::nullopt;
+        }
+        c.id = id;
+    }
+    return c;
+}
+
 namespace {
 
 std::string utc(store::Time t) {

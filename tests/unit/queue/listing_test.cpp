@@ -1,4 +1,4 @@
-// `mxlab queue list` output: what a student reads to see why mail waits.
+// `mxlab queue` words and `mxlab queue list` output: what a student types, and reads to see why mail waits.
 #include <gtest/gtest.h>
 
 #include "mail/queue/listing.hpp"
@@ -42,6 +42,49 @@ TEST(Listing, ABounceHasAnEmptySenderAndAnOverdueTryIsInThePast) {
     EXPECT_NE(text.find("from <>"), std::string::npos);
     EXPECT_NE(text.find("(1h 2m 5s ago)"), std::string::npos);
     EXPECT_NE(text.find("2 messages in the queue"), std::string::npos);
+}
+
+// One reading for the CLI and the daemon: what each accepts, what it refuses and why.
+TEST(QueueCommand, AcceptsListRetryAndDeleteWithTheirIds) {
+    using Verb = QueueCommand::Verb;
+    std::string error;
+    auto c = parse_queue_command({}, error);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->verb, Verb::list);
+    c = parse_queue_command({"retry"}, error);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->verb, Verb::retry);
+    EXPECT_FALSE(c->id);
+    c = parse_queue_command({"retry", "42"}, error);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->id, 42u);
+    c = parse_queue_command({"delete", "7"}, error);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->verb, Verb::remove);
+    EXPECT_EQ(c->id, 7u);
+}
+
+TEST(QueueCommand, RefusesWrongWordsWithAReason) {
+    struct Case {
+        std::vector<std::string> words;
+        std::string error;
+    };
+    const std::vector<Case> cases = {
+        {{"delete"}, "usage: mxlab queue list | retry [ID] | delete ID"},
+        {{"list", "1"}, "usage: mxlab queue list | retry [ID] | delete ID"},
+        {{"retry", "1", "2"}, "usage: mxlab queue list | retry [ID] | delete ID"},
+        {{"flush"}, "unknown queue command 'flush'; usage: mxlab queue list | retry [ID] | delete ID"},
+        {{"delete", "x1"}, "'x1' is not a queue id (the number `mxlab queue list` shows)"},
+        {{"delete", "-1"}, "'-1' is not a queue id (the number `mxlab queue list` shows)"},
+        {{"delete", "0"}, "'0' is not a queue id (the number `mxlab queue list` shows)"},
+        {{"retry", "99999999999999999999"}, "'99999999999999999999' is not a queue id (the number `mxlab queue list` shows)"},
+        {{"retry", ""}, "'' is not a queue id (the number `mxlab queue list` shows)"},
+    };
+    for (const auto& c : cases) {
+        std::string error;
+        EXPECT_FALSE(parse_queue_command(c.words, error)) << testing::PrintToString(c.words);
+        EXPECT_EQ(error, c.error) << testing::PrintToString(c.words);
+    }
 }
 
 }  // namespace
