@@ -24,8 +24,11 @@ case "$what" in
   test)
     bash packaging/install-deps.sh test
     start=$(date +%s)
-    build build
-    build build-asan -DMXLAB_SANITIZE=ON
+    # Line tables only (-g1) and, under the sanitizers, -O1 (what ASan
+    # recommends): a sanitizer report still names file and line, and the two
+    # builds take about a third less time on CI's 2 cores than -O2 -g.
+    build build -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
+    build build-asan -DMXLAB_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
     echo "dev.sh: built in $(( $(date +%s) - start )) s" >&2
     start=$(date +%s)
     status=0
