@@ -11,7 +11,9 @@
 namespace mxlab::store::test {
 namespace {
 
-// Counts completions of Callback-form writes and waits for them.
+// Counts completions of Callback-form writes and waits for them. A callback
+// calls add() last: once wait_for() returns, the test's locals may be gone
+// while the writer thread is still unwinding that callback.
 class Completions {
 public:
     void add(bool ok) {
@@ -130,14 +132,18 @@ TEST_F(StoreTest, WritesInOneGroupSeeEachOther) {
     s().ensure_user("bob@sina.com", [&](Status) {
         for (int i = 0; i < 3; ++i)
             s().deliver(to_users({"new@sina.com"}), raw, [&](Result<DeliverResult> r) {
-                std::lock_guard lock(m);
-                uids.push_back(r ? r->local[0].uid : 0);
+                {
+                    std::lock_guard lock(m);
+                    uids.push_back(r ? r->local[0].uid : 0);
+                }
                 c.add(r.ok());
             });
         for (int i = 0; i < 2; ++i)
             s().create_mailbox("new@sina.com", "X", [&](Status r) {
-                std::lock_guard lock(m);
-                creates.emplace_back(r ? "ok" : to_string(r.code()));
+                {
+                    std::lock_guard lock(m);
+                    creates.emplace_back(r ? "ok" : to_string(r.code()));
+                }
                 c.add(true);
             });
         c.add(true);
