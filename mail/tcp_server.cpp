@@ -147,4 +147,18 @@ asio::awaitable<void> TcpServer::accept_loop(Listener& listener) {
     }
 }
 
+asio::awaitable<bool> TcpServer::pass_throttle(Connection& conn, auth::LoginThrottle& throttle) {
+    auto verdict = throttle.check(conn.client);
+    if (verdict.refuse) {
+        log_.warn(protocol_ + ".auth.throttled", {{"client", conn.client.str()}});
+        co_return false;
+    }
+    if (verdict.delay.count() > 0) {
+        asio::steady_timer t(conn.stream.get_executor(), verdict.delay);
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return true;
+}
+
 }  // namespace mxlab::mail

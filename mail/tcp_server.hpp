@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "core/asio_ssl.hpp"
 #include "core/log.hpp"
+#include "mail/auth/throttle.hpp"
 #include "mail/snapshot.hpp"
 
 namespace mxlab::mail {
@@ -69,6 +70,10 @@ protected:
     void listen(const std::vector<config::IpAddr>& addresses, std::uint16_t port, int kind, std::string_view what);
     std::shared_ptr<const Snapshot> snapshot() const;
     bool stopping() const { return stopping_; }
+    // Before a password check: waits out the delay `throttle` sets for this
+    // client. False when it refuses the attempt outright (logged as
+    // "<protocol>.auth.throttled"); the caller answers "try later".
+    asio::awaitable<bool> pass_throttle(Connection& conn, auth::LoginThrottle& throttle);
 
     virtual std::shared_ptr<Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
                                                         int kind) = 0;

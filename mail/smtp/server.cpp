@@ -122,16 +122,9 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
 }
 
 asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& session) {
-    auto verdict = throttle_.check(conn.client);
-    if (verdict.refuse) {
-        log_.warn("smtp.auth.throttled", {{"client", conn.client.str()}});
+    if (!co_await pass_throttle(conn, throttle_)) {
         session.auth_result(Session::AuthOutcome::throttled);
         co_return;
-    }
-    if (verdict.delay.count() > 0) {
-        asio::steady_timer t(conn.stream.get_executor(), verdict.delay);
-        boost::system::error_code ec;
-        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     // A crypt hash takes milliseconds: check it on the store's pool, off the network thread.
     const auto& creds = session.credentials();

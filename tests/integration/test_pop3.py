@@ -125,8 +125,9 @@ def quit_and_wait(p):
 class Dialog:
     """One POP3 connection spoken to line by line."""
 
-    def __init__(self, lab, port_name="pop3", timeout=30):
-        self.sock = socket.create_connection((HOST, lab.ports[port_name]), timeout=timeout)
+    def __init__(self, lab, port_name="pop3", timeout=30, source=None):
+        self.sock = socket.create_connection((HOST, lab.ports[port_name]), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         if port_name == "pop3s":
             self.sock = client_tls().wrap_socket(self.sock)
         self.f = self.sock.makefile("rb")
@@ -286,9 +287,9 @@ class Checks(unittest.TestCase):
         """A positive reply (RFC 1939 section 3); the reply itself in the failure message."""
         self.assertTrue(reply.startswith(b"+OK"), f"{what} {reply!r}")
 
-    def dialog(self, lab, port_name="pop3"):
-        """A Dialog that is closed when the test ends, however it ends."""
-        d = Dialog(lab, port_name)
+    def dialog(self, lab, port_name="pop3", source=None):
+        """A Dialog that is closed when the test ends, however it ends; from the local address `source` when given."""
+        d = Dialog(lab, port_name, source=source)
         self.addCleanup(d.close)
         return d
 
@@ -507,6 +508,26 @@ class Pop3Clients(Checks):
         self.assertOk(d.cmd(b64("jack123")))
         self.assertEqual(d.cmd(b"STAT"), b"+OK 0 0\r\n", "jack's INBOX is empty")
         self.assertEqual(d.quit_and_wait(), b"+OK Logging out.\r\n")
+
+    # DESIGN.md section 5: failed logins are throttled per client address, one
+    # count for SMTP, POP3 and IMAP. Three failures go free; the fourth
+    # attempt from that address waits 0.5 s before its answer, even with the
+    # right password and over SMTP. 127.0.0.7 keeps the other tests' 127.0.0.1 clear.
+    def test_failed_logins_slow_the_next_attempt_from_that_address(self):
+        source = "127.0.0.7"
+        for _ in range(3):
+            reply = self.dialog(self.lab, source=source).login("bob@sina.com", "wrong")
+            self.assertTrue(reply.startswith(b"-ERR [AUTH] "), reply)
+        with smtplib.SMTP(HOST, self.lab.ports["smtp"], timeout=30, source_address=(source, 0)) as s:
+            s.ehlo("throttled.example")
+            started = time.monotonic()
+            code, _ = s.docmd("AUTH", "PLAIN " + base64.b64encode(b"\0bob@sina.com\0bob123").decode())
+            waited = time.monotonic() - started
+            self.assertEqual(code, 235)
+        self.assertGreaterEqual(waited, 0.45, "the 4th attempt is answered after the throttle's 0.5 s")
+        # A success forgets the failures: the next wrong password is free again, and refused as usual.
+        reply = self.dialog(self.lab, source=source).login("bob@sina.com", "wrong")
+        self.assertTrue(reply.startswith(b"-ERR [AUTH] "), reply)
 
 
 class Pop3Maildrop(Checks):
