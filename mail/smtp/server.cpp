@@ -90,6 +90,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
     }
 
     std::array<char, 16384> buf;
+    Staging staging;
     for (;;) {
         auto action = session.next();
         if (!session.output().empty()) {
@@ -112,12 +113,16 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
             session.tls_started();
         } else if (action == Session::Action::authenticate) {
             co_await authenticate(*conn, session);
+        } else if (action == Session::Action::store_part) {
+            co_await store_part(session, staging);
         } else if (action == Session::Action::deliver) {
             conn->busy = true;
-            co_await deliver(*conn, session);
+            co_await deliver(*conn, session, staging);
             conn->busy = false;
         }
     }
+    // A message cut off mid-data leaves staged chunks: delete them on the pool, not here.
+    if (staging) co_await store_.run([&](store::Store&) { return staging.reset(), 0; });
     if (!ec) co_await conn->shutdown();
 }
 
@@ -142,13 +147,40 @@ asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& sess
     }
 }
 
-asio::awaitable<void> Server::deliver(mail::Connection& conn, Session& session) {
+asio::awaitable<void> Server::store_part(Session& session, Staging& staging) {
+    Transaction& txn = session.transaction();
+    auto append = [&](store::Store& s) {
+        // The first part of a message starts a new blob; one left from a refused message goes now.
+        if (txn.stored == 0 || !staging) staging.emplace(s.stage_message());
+        return staging->append(txn.message);
+    };
+    auto written = co_await store_.run(append);
+    if (!written) log_.error("smtp.store.failed", {{"id", txn.id}, {"error", written.error().message}});
+    session.part_stored(written.ok());
+}
+
+asio::awaitable<void> Server::deliver(mail::Connection& conn, Session& session, Staging& staging) {
     Transaction& txn = session.transaction();
     store::Envelope env;
     env.local_users = txn.local_users;
     env.sender = txn.sender.address;
     env.remote_recipients = txn.remote;
-    auto result = co_await store_.deliver(env, txn.message);
+    store::Result<store::DeliverResult> result = store::make_error(store::Errc::invalid, "no message");
+    if (txn.stored == 0) {
+        result = co_await store_.deliver(env, txn.message);
+    } else {
+        // The rest of a message whose first parts are staged already (Session::Limits::store_part_at).
+        auto finish = [&](store::Store&) -> store::Result<store::StagedBlob> {
+            auto w = std::move(staging);
+            staging.reset();
+            if (!w) return store::make_error(store::Errc::invalid, "the message's first parts are missing");
+            if (auto s = w->append(txn.message); !s) return s.error();
+            return w->finish();
+        };
+        auto staged = co_await store_.run(finish);
+        if (staged) result = co_await store_.deliver(env, std::move(*staged));
+        else result = staged.error();
+    }
     if (!result) {
         log_.error("smtp.store.failed", {{"id", txn.id}, {"client", conn.client.str()}, {"error", result.error().message}});
         session.delivered(result.error().message);
@@ -158,7 +190,7 @@ asio::awaitable<void> Server::deliver(mail::Connection& conn, Session& session) 
     log_.info("smtp.accepted", {{"id", txn.id},
                                 {"client", conn.client.str()},
                                 {"from", "<" + txn.sender.address + ">"},
-                                {"size", txn.message.size()},
+                                {"size", txn.size()},
                                 {"nrcpt", txn.recipients.size()},
                                 {"user", session.user()},
                                 {"tls", conn.tls ? "yes" : "no"}});

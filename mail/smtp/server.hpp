@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "config/config.hpp"
@@ -53,8 +54,11 @@ private:
     asio::awaitable<void> serve(std::shared_ptr<mail::Connection> conn) override;
     void on_open(mail::Connection& conn) override;
     void on_close(mail::Connection& conn) override;
+    // The message being received, as far as it is in the store already.
+    using Staging = std::optional<store::BlobWriter>;
     asio::awaitable<void> authenticate(mail::Connection& conn, Session& session);
-    asio::awaitable<void> deliver(mail::Connection& conn, Session& session);
+    asio::awaitable<void> store_part(Session& session, Staging& staging);
+    asio::awaitable<void> deliver(mail::Connection& conn, Session& session, Staging& staging);
 
     store::AsyncStore& store_;
     auth::LoginThrottle& throttle_;

@@ -24,11 +24,12 @@ void add_once(std::vector<std::string>& to, const std::string& s) {
 // A hop limit as Postfix's hopcount_limit: a message that went round more often is looping.
 constexpr int max_hops = 50;
 
-// The header section's field names (lower case) and how many Received fields it has.
+// What the header section holds that we act on, and whether it has ended.
 struct HeaderScan {
     bool has_date = false;
     bool has_message_id = false;
     int received = 0;
+    bool ended = false;  // the empty line that ends the section was seen
 };
 
 HeaderScan scan_headers(std::string_view msg) {
@@ -38,7 +39,11 @@ HeaderScan scan_headers(std::string_view msg) {
         std::size_t eol = msg.find('\n', pos);
         std::string_view line = msg.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) break;  // the end of the header section
+        if (line.empty() && eol != std::string_view::npos) {
+            scan.ended = true;
+            break;
+        }
+        if (line.empty()) break;
         if (line[0] != ' ' && line[0] != '\t') {
             if (istarts_with(line, "date:")) scan.has_date = true;
             else if (istarts_with(line, "message-id:")) scan.has_message_id = true;
@@ -145,6 +150,17 @@ void Session::reset_transaction() {
     bdat_last_ = false;
     bdat_failed_ = false;
     bdat_started_ = false;
+    header_end_ = 0;
+    headers_final_ = false;
+    added_ = 0;
+    hops_ = 0;
+    next_header_look_ = 0;
+    part_failed_ = false;
+}
+
+void Session::begin_message() {
+    txn_.message = received_header();
+    header_end_ = txn_.message.size();
 }
 
 bool Session::auth_offered() const { return tls_ || !settings_.config->tls.require_for_auth; }
@@ -305,8 +321,7 @@ Session::Action Session::on_data() {
     if (state_ == State::mail) return error(554, "5.5.1", "Error: no valid recipients");
     if (bdat_started_) return error(503, "5.5.1", "Error: BDAT in progress");
     if (txn_.params.body == Body::binary_mime) return error(503, "5.5.1", "Error: BINARYMIME needs BDAT");  // RFC 3030 section 3
-    txn_.message = received_header();
-    header_end_ = txn_.message.size();
+    begin_message();
     reader_.emplace(settings_.config->smtp.max_message_size);
     state_ = State::data;
     reply(354, "", "End data with <CR><LF>.<CR><LF>");
@@ -317,7 +332,7 @@ Session::Action Session::data_input() {
     std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
     auto step = reader_->feed(avail, txn_.message);
     in_pos_ += step.consumed;
-    if (!step.done) return Action::read;
+    if (!step.done) return reader_->ok() ? store_part_or(Action::read) : Action::read;
     if (reader_->too_big()) return reject_message(552, "5.3.4", "Error: message size exceeds fixed limit");
     if (reader_->smuggling())
         return reject_message(550, "5.5.2", "Error: bare <LF> or <CR> around the end of data is not allowed (SMTP smuggling)");
@@ -347,8 +362,7 @@ Session::Action Session::on_bdat(const Command& c) {
     }
     if (!bdat_started_) {
         bdat_started_ = true;
-        txn_.message = received_header();
-        header_end_ = txn_.message.size();
+        begin_message();
     }
     state_ = State::bdat;
     return Action::read;
@@ -357,38 +371,79 @@ Session::Action Session::on_bdat(const Command& c) {
 Session::Action Session::bdat_input() {
     std::size_t n = std::min<std::uint64_t>(bdat_left_, in_.size() - in_pos_);
     if (state_ == State::bdat && !bdat_failed_) {
-        if (txn_.message.size() - header_end_ + n > settings_.config->smtp.max_message_size) {
+        if (client_bytes() + n > settings_.config->smtp.max_message_size) {
             bdat_failed_ = true;
-            txn_.message.resize(header_end_);
+            txn_.message.clear();
         } else {
             txn_.message.append(in_, in_pos_, n);
         }
     }
     in_pos_ += n;
     bdat_left_ -= n;
-    if (bdat_left_ > 0) return Action::read;
+    const bool keeping = state_ == State::bdat && !bdat_failed_;
+    if (bdat_left_ > 0) return keeping ? store_part_or(Action::read) : Action::read;
     if (state_ == State::bdat_skip) {
         state_ = before_skip_;
         return error(503, "5.5.1", pending_refusal_);
     }
     if (!bdat_last_) {
         state_ = State::rcpt;
-        reply(250, "2.0.0", std::to_string(txn_.message.size() - header_end_) + " octets received");
-        return Action::read;
+        reply(250, "2.0.0", std::to_string(bdat_failed_ ? 0 : client_bytes()) + " octets received");
+        return keeping ? store_part_or(Action::read) : Action::read;  // many small chunks add up too
     }
     if (bdat_failed_) return reject_message(552, "5.3.4", "Error: message size exceeds fixed limit");
     return finish_message();
 }
 
-Session::Action Session::finish_message() {
-    auto scan = scan_headers(txn_.message);
-    if (scan.received > max_hops) return reject_message(554, "5.4.6", "Error: too many hops (mail loop?)");
+bool Session::finalize_headers(bool at_end) {
+    if (headers_final_) return true;
+    auto scan = scan_headers(std::string_view(txn_.message).substr(header_end_));
+    if (!scan.ended && !at_end) return false;
+    hops_ = scan.received + 1;  // and ours, as Postfix's cleanup counts smtpd's
     if (settings_.port != Port::mx && (!scan.has_date || !scan.has_message_id)) {
         // A submission server completes what the client left out (RFC 6409 section 8).
         std::string added;
         if (!scan.has_date) added += "Date: " + local_date(settings_.now()) + "\r\n";
         if (!scan.has_message_id) added += "Message-ID: <" + txn_.id + "@" + settings_.config->appliance.hostname + ">\r\n";
         txn_.message.insert(header_end_, added);
+        added_ = added.size();
+    }
+    headers_final_ = true;
+    return true;
+}
+
+Session::Action Session::store_part_or(Action otherwise) {
+    const std::size_t held = txn_.message.size();
+    if (held < settings_.limits.store_part_at || held < next_header_look_) return otherwise;
+    // Our added header lines go in before the client's data, so nothing is
+    // stored until the client's header section has ended.
+    if (!finalize_headers(false)) {
+        next_header_look_ = held * 2;  // a huge header section is looked through again only as it doubles
+        return otherwise;
+    }
+    if (part_failed_) {  // the message will be refused: drop what arrives, but keep counting it
+        txn_.stored += held;
+        txn_.message.clear();
+        return otherwise;
+    }
+    after_part_ = state_;
+    state_ = State::waiting;
+    return Action::store_part;
+}
+
+void Session::part_stored(bool ok) {
+    if (!ok) part_failed_ = true;
+    txn_.stored += txn_.message.size();
+    txn_.message.clear();
+    state_ = after_part_;
+}
+
+Session::Action Session::finish_message() {
+    finalize_headers(true);
+    if (hops_ > max_hops) return reject_message(554, "5.4.6", "Error: too many hops (mail loop?)");
+    if (part_failed_) {
+        delivered("a part of the message could not be stored");
+        return Action::read;
     }
     for (const auto& r : txn_.recipients) {
         for (const auto& u : r.users) add_once(txn_.local_users, u);

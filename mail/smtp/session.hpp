@@ -40,6 +40,10 @@ struct Limits {
     std::size_t max_recipients = 100;   // RFC 5321 section 4.5.3.1.8 (452 past it)
     std::size_t max_errors = 20;        // then 421 and hang up, as Postfix's smtpd_hard_error_limit
     std::size_t max_line = 4096;        // a longer command line gets 500 and is skipped
+    // Once this much of a message is held (and our header lines are final),
+    // hand it to the store (Action::store_part): a 50 MB message never sits
+    // whole in memory.
+    std::size_t store_part_at = 1 << 20;
 };
 
 // Everything a session needs to know, fixed for its lifetime (a reload
@@ -74,9 +78,15 @@ struct Transaction {
     Path sender;
     MailParams params;
     std::vector<Recipient> recipients;
-    std::string message;                   // Received (+ Message-ID, Date on submission) + the client's data
+    // Received (+ Message-ID, Date on submission) + the client's data: the
+    // bytes not yet handed to the store. The first `stored` bytes went out
+    // earlier by Action::store_part and come before these.
+    std::string message;
+    std::uint64_t stored = 0;
     std::vector<std::string> local_users;  // every recipient's users, each once
     std::vector<std::string> remote;       // every remote address, each once
+
+    std::uint64_t size() const { return stored + message.size(); }
 };
 
 class Session {
@@ -85,6 +95,7 @@ public:
         read,           // send output(), then read more and call receive()
         start_tls,      // send output(), do the TLS handshake, then call tls_started()
         authenticate,   // check credentials(), then call auth_result()
+        store_part,     // append transaction().message to the message being staged, then call part_stored()
         deliver,        // store transaction() durably, then call delivered()
         close,          // send output() and close the connection
     };
@@ -104,6 +115,11 @@ public:
     enum class AuthOutcome { ok, bad_credentials, throttled };
     // `user`: the canonical address when ok.
     void auth_result(AuthOutcome outcome, std::string_view user = {});
+
+    // Action::store_part: `ok` says whether the bytes were written. The
+    // session clears them; after a failure the message is read to its end
+    // and refused with 451.
+    void part_stored(bool ok);
 
     // Action::deliver
     Transaction& transaction() { return txn_; }
@@ -135,6 +151,9 @@ private:
     Action data_input();
     Action bdat_input();
     Action finish_message();
+    Action store_part_or(Action otherwise);
+    bool finalize_headers(bool at_end);
+    void begin_message();
 
     void on_ehlo(const Command& c, bool extended);
     Action on_mail(const Command& c);
@@ -153,7 +172,7 @@ private:
     Action error(int code, std::string_view enhanced, std::string_view text);  // counts toward max_errors
     void reset_transaction();
     std::string received_header() const;
-    std::string added_headers() const;
+    std::uint64_t client_bytes() const { return txn_.size() - header_end_ - added_; }
 
     SessionSettings settings_;
     Client client_;
@@ -177,7 +196,15 @@ private:
     bool bdat_started_ = false;  // the message is being sent with BDAT; DATA and RCPT are out of order
     State before_skip_ = State::ready;  // where a refused BDAT chunk returns to
     std::string pending_refusal_;
-    std::size_t header_end_ = 0;  // where our prepended header lines end in txn_.message
+    std::size_t header_end_ = 0;  // where our Received line ends in txn_.message
+    // The client's header section has ended and our added lines (Date,
+    // Message-ID on submission) are in: only then may a part be stored.
+    bool headers_final_ = false;
+    std::size_t added_ = 0;                   // octets of those added lines
+    int hops_ = 0;                            // Received fields in the client's header section
+    std::size_t next_header_look_ = 0;        // message size at which to look for the header section's end again
+    State after_part_ = State::data;          // where a stored part returns to
+    bool part_failed_ = false;                // a part could not be stored: 451 at the end
 
     std::optional<auth::SaslExchange> sasl_;
     auth::Credentials credentials_;

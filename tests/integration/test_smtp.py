@@ -137,6 +137,36 @@ class SmtpReceive(unittest.TestCase):
         msgs, _ = dump(self.lab, "bob@sina.com")
         self.assertEqual(body_of(inbox(msgs, "bob@sina.com")[0]["message"]), body)
 
+    # A message over 1 MiB goes to the store in parts as it arrives. A client
+    # that drops in the middle stores nothing; one whose data hides a smuggled
+    # end is refused whole after parts went out; the next message, 5 MB with
+    # dot lines all through it, is stored byte for byte.
+    def test_big_messages_dropped_refused_and_exact(self):
+        body = b"Subject: big\r\n\r\n" + b"".join(b".%07d" % i + b"x" * 60 + b"\r\n" for i in range(75000))
+        wire = body.replace(b"\r\n.", b"\r\n..")  # RFC 5321 section 4.5.2
+
+        def start_data(c, f):
+            f.readline()
+            c.sendall(b"EHLO c\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<bob@sina.com>\r\nDATA\r\n")
+            while not f.readline().startswith(b"354 "):
+                pass
+
+        with socket.create_connection(("127.0.0.1", self.lab.ports["smtp"]), timeout=30) as c:
+            start_data(c, c.makefile("rb"))
+            c.sendall(wire[:3_000_000])
+        with socket.create_connection(("127.0.0.1", self.lab.ports["smtp"]), timeout=30) as c:
+            f = c.makefile("rb")
+            start_data(c, f)
+            c.sendall(wire[:3_000_000] + b"\r\n\n.\r\nMAIL FROM:<evil@x>\r\n" + wire[3_000_000:] + b"\r\n.\r\n")
+            self.assertTrue(f.readline().startswith(b"550 5.5.2 "))
+        with smtp(self.lab, timeout=60) as s:
+            s.sendmail("x@example.net", ["bob@sina.com"], body)
+        msgs, _ = dump(self.lab, "bob@sina.com")
+        got = inbox(msgs, "bob@sina.com")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(body_of(got[0]["message"]), body)
+        self.assertNotIn("smtp.store.failed", self.lab.log())
+
     # SMTP smuggling: a message with "\n.\n" inside is refused whole, and the
     # smuggled second message is not delivered.
     def test_smuggling_refused(self):

@@ -25,6 +25,7 @@ struct Options {
     bool require_tls_for_auth = false;
     std::string client = "192.0.2.7";
     std::size_t max_recipients = 100;
+    std::size_t store_part_at = Limits{}.store_part_at;
 };
 
 // A session plus everything the server would do around it, synchronously.
@@ -44,6 +45,7 @@ public:
         s.port = o.port;
         s.tls_offered = o.tls_offered;
         s.limits.max_recipients = o.max_recipients;
+        s.limits.store_part_at = o.store_part_at;
         s.now = [] { return std::chrono::system_clock::from_time_t(1795694400); };  // Thu, 26 Nov 2026 12:00:00 +0000
         s.new_id = [this] { return "ID" + std::to_string(++ids_); };
         session_ = std::make_unique<Session>(std::move(s), Client{*config::IpAddr::parse(o.client), 40000}, o.tls_active);
@@ -86,9 +88,18 @@ public:
                 session_->auth_result(user ? Session::AuthOutcome::ok : Session::AuthOutcome::bad_credentials, user.value_or(""));
                 break;
             }
+            case Session::Action::store_part: {
+                auto& t = session_->transaction();
+                if (t.stored == 0) staged_.clear();  // a new message; a refused one's parts are dropped
+                staged_ += t.message;
+                parts_.push_back(t.message.size());
+                session_->part_stored(!fail_parts_);
+                break;
+            }
             case Session::Action::deliver: {
                 auto& t = session_->transaction();
                 delivered_.push_back(t);
+                if (t.stored > 0) delivered_.back().message = staged_ + t.message;  // the whole message, as the store gets it
                 std::string d = "-- stored from=<" + t.sender.address + ">";
                 for (const auto& u : t.local_users) d += " local=" + u;
                 for (const auto& r : t.remote) d += " remote=" + r;
@@ -105,10 +116,13 @@ public:
 
     Session& session() { return *session_; }
     bool closed() const { return closed_; }
+    // What each Action::deliver stored, `message` whole even when parts went first (`stored` > 0 then).
     const std::vector<Transaction>& delivered() const { return delivered_; }
+    const std::vector<std::size_t>& parts() const { return parts_; }  // the size of each Action::store_part
     // The dialog as lines: "C: ..." (added by the caller), "S: ..." and "-- event".
     std::vector<std::string>& transcript() { return transcript_; }
     void fail_store(bool f) { fail_store_ = f; }
+    void fail_parts(bool f) { fail_parts_ = f; }
 
 private:
     void record(const std::string& out) { mxlab::test::record_output(out, transcript_); }
@@ -117,10 +131,13 @@ private:
     std::shared_ptr<const auth::Directory> dir_;
     std::unique_ptr<Session> session_;
     std::vector<Transaction> delivered_;
+    std::string staged_;
+    std::vector<std::size_t> parts_;
     std::vector<std::string> transcript_;
     int ids_ = 0;
     bool closed_ = false;
     bool fail_store_ = false;
+    bool fail_parts_ = false;
 };
 
 }  // namespace mxlab::smtp::test

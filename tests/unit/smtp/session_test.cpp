@@ -146,6 +146,21 @@ TEST(SessionLimits, LongLines) {
     EXPECT_TRUE(d.delivered().empty());
 }
 
+// Postfix's hopcount_limit (50), our own Received line counted: a message
+// that went round more often is looping (RFC 5321 section 6.3).
+TEST(SessionLimits, TooManyHopsIsALoop) {
+    auto data = [](int hops) {
+        std::string d;
+        for (int i = 0; i < hops; ++i) d += "Received: from hop" + std::to_string(i) + ".example\r\n";
+        return d + "\r\nx\r\n.\r\n";
+    };
+    Driver d;
+    EXPECT_EQ(send_message(d, "x@example.net", "bob@sina.com", data(49)), "250 2.0.0 Ok: queued as ID1\r\n");
+    d.send("MAIL FROM:<x@example.net>\r\nRCPT TO:<bob@sina.com>\r\nDATA\r\n");
+    EXPECT_EQ(d.send(data(50)), "554 5.4.6 Error: too many hops (mail loop?)\r\n");
+    EXPECT_EQ(d.delivered().size(), 1u);
+}
+
 // A message is acknowledged only once stored: a store failure is a 451, and nothing is lost silently.
 TEST(SessionStore, FailureIsATemporaryError) {
     Driver d;
