@@ -93,6 +93,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
     Staging staging;
     for (;;) {
         auto action = session.next();
+        // A message refused after some of it was staged (size, smuggling, hops, a failed part): drop its chunks now.
+        if (staging && session.transaction().stored == 0) co_await store_.run([&](store::Store&) { return staging.reset(), 0; });
         if (!session.output().empty()) {
             co_await conn->write(asio::buffer(session.output()), limits_.command_timeout, ec);
             session.output().clear();
@@ -149,9 +151,9 @@ asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& sess
 
 asio::awaitable<void> Server::store_part(Session& session, Staging& staging) {
     Transaction& txn = session.transaction();
-    auto append = [&](store::Store& s) {
-        // The first part of a message starts a new blob; one left from a refused message goes now.
-        if (txn.stored == 0 || !staging) staging.emplace(s.stage_message());
+    auto append = [&](store::Store& s) -> store::Status {
+        if (txn.stored == 0) staging.emplace(s.stage_message());  // the first part starts the message's blob
+        else if (!staging) return store::make_error(store::Errc::invalid, "the message's first parts are missing");
         return staging->append(txn.message);
     };
     auto written = co_await store_.run(append);

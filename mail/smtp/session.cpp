@@ -409,6 +409,7 @@ bool Session::finalize_headers(bool at_end) {
         added_ = added.size();
     }
     headers_final_ = true;
+    next_header_look_ = 0;
     return true;
 }
 
@@ -421,7 +422,7 @@ Session::Action Session::store_part_or(Action otherwise) {
         next_header_look_ = held * 2;  // a huge header section is looked through again only as it doubles
         return otherwise;
     }
-    if (part_failed_) {  // the message will be refused: drop what arrives, but keep counting it
+    if (part_failed_ || hops_ > max_hops) {  // the message will be refused: drop what arrives, but keep counting it
         txn_.stored += held;
         txn_.message.clear();
         return otherwise;
