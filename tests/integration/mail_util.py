@@ -30,11 +30,15 @@ def mail_lab(extra="", domains=MAIL_DOMAINS, ports=("smtp", "submission", "smtps
     return Mxlab(ports={p: free_port() for p in ports}, extra=extra, domains=domains, **kw)
 
 
-def dump(lab, *users):
-    """Stops `lab` if it runs, then returns (messages, queue) from its store: lists of dicts, message bytes exact."""
+def stop_for_dump(lab):
     if lab.proc is not None and lab.proc.poll() is None:
         code = lab.stop()
         assert code == 0, f"mxlab exited with {code}:\n{lab.log()[-3000:]}"
+
+
+def dump(lab, *users):
+    """Stops `lab` if it runs, then returns (messages, queue) from its store: lists of dicts, message bytes exact."""
+    stop_for_dump(lab)
     out = subprocess.run([STORE_DUMP, lab.data_dir, *users], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     messages, queue = [], []
@@ -43,6 +47,14 @@ def dump(lab, *users):
         rec["message"] = rec["message"].encode("latin-1")
         (queue if "queue_id" in rec else messages).append(rec)
     return messages, queue
+
+
+def blob_counts(lab):
+    """Stops `lab` if it runs, then returns {"blobs", "chunks", "orphan_chunks"} of its store's message bodies."""
+    stop_for_dump(lab)
+    out = subprocess.run([STORE_DUMP, "--blobs", lab.data_dir], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def inbox(messages, user):

@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import run
-from mail_util import body_of, client_tls, dump, inbox, mail_lab, smtp
+from mail_util import blob_counts, body_of, client_tls, dump, inbox, mail_lab, smtp
 
 
 class SmtpReceive(unittest.TestCase):
@@ -166,6 +166,10 @@ class SmtpReceive(unittest.TestCase):
         self.assertEqual(len(got), 1)
         self.assertEqual(body_of(got[0]["message"]), body)
         self.assertNotIn("smtp.store.failed", self.lab.log())
+        # What the dropped and the refused transfer staged is gone: every chunk left belongs to the one message.
+        counts = blob_counts(self.lab)
+        self.assertEqual((counts["blobs"], counts["orphan_chunks"]), (1, 0), counts)
+        self.assertEqual(counts["chunks"], -(-got[0]["size"] // (256 * 1024)), counts)
 
     # SMTP smuggling: a message with "\n.\n" inside is refused whole, and the
     # smuggled second message is not delivered.

@@ -2,11 +2,19 @@
 //
 //   store_dump DATA_DIR USER...   one {"user","mailbox","uid","uidl","size","flags","message"} per message of each user's
 //                                 mailboxes, then one {"queue_id","sender","recipients","attempts","last_error","message"} per queue entry
+//   store_dump --blobs DATA_DIR   one {"blobs","chunks","orphan_chunks"}: message bodies, their chunks, and
+//                                 chunks no body header references (staged for a message never committed)
 // The store must not be open elsewhere (RocksDB's lock): stop the daemon first.
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <string>
 
+#include <rocksdb/db.h>
+
+#include "mail/store/db.hpp"
+#include "mail/store/keys.hpp"
 #include "mail/store/store.hpp"
 
 namespace {
@@ -45,15 +53,32 @@ std::string read_all(mxlab::store::Result<mxlab::store::MessageReader> reader) {
     return all;
 }
 
+int dump_blobs(const std::filesystem::path& data_dir) {
+    using namespace mxlab::store;
+    Db db(data_dir / "store", 8 << 20);
+    std::set<BlobId> headers;
+    std::unique_ptr<rocksdb::Iterator> it(db.get()->NewIterator({}, db.cf(Cf::blob_meta)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) headers.insert(keys::blob_id(it->key().ToStringView()));
+    std::uint64_t chunks = 0, orphans = 0;
+    it.reset(db.get()->NewIterator({}, db.cf(Cf::blob_data)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        ++chunks;
+        if (!headers.count(keys::blob_id(it->key().ToStringView()))) ++orphans;
+    }
+    std::cout << "{\"blobs\":" << headers.size() << ",\"chunks\":" << chunks << ",\"orphan_chunks\":" << orphans << "}\n";
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace mxlab::store;
-    if (argc < 2) {
-        std::cerr << "usage: store_dump DATA_DIR USER...\n";
+    if (argc < 2 || (std::string(argv[1]) == "--blobs" && argc != 3)) {
+        std::cerr << "usage: store_dump DATA_DIR USER... | store_dump --blobs DATA_DIR\n";
         return 1;
     }
     try {
+        if (std::string(argv[1]) == "--blobs") return dump_blobs(argv[2]);
         Store store(StoreOptions{std::filesystem::path(argv[1]) / "store"});
         for (int i = 2; i < argc; ++i) {
             std::string user = argv[i];
