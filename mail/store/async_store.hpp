@@ -20,8 +20,10 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -43,12 +45,23 @@ public:
 
     // Any blocking call on the pool, e.g.
     //   auto n = co_await async.run([&](Store& s) { return writer.append(bytes); });
-    // (capture by reference: see the g++ 12 note above).
+    // (capture by reference: see the g++ 12 note above). An exception from
+    // `f` (bad_alloc, a bug) is rethrown in the awaiting coroutine, as if `f`
+    // had run there: escaping a pool thread, it would end the process.
     template <class F>
     auto run(F f) -> asio::awaitable<std::invoke_result_t<F&, Store&>> {
         using R = std::invoke_result_t<F&, Store&>;
-        return bridge<R>([this, f = std::move(f)](std::function<void(R)> done) mutable {
-            asio::post(pool_, [this, f = std::move(f), done = std::move(done)]() mutable { done(f(store_)); });
+        return bridge<R>([this, f = std::move(f)](std::function<void(std::exception_ptr, R)> done) mutable {
+            asio::post(pool_, [this, f = std::move(f), done = std::move(done)]() mutable {
+                std::optional<R> r;
+                std::exception_ptr failure;
+                try {
+                    r.emplace(f(store_));
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+                done(failure, r ? std::move(*r) : stand_in<R>());
+            });
         });
     }
 
@@ -92,26 +105,36 @@ public:
 
 private:
     // Turns "start(done)" (done called once, on any thread) into an awaitable
-    // that resumes on the awaiting coroutine's executor.
+    // that resumes on the awaiting coroutine's executor; a non-null
+    // exception_ptr is thrown there instead of returning the R.
     template <class R, class Start>
     static asio::awaitable<R> bridge(Start start) {
         // Plain code, not a coroutine: the initiation lambda below owns `start`
         // (by-value captures), which g++ 12 mishandles inside co_await (above).
-        return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+        return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, R)>(
             [start = std::move(start)](auto handler) mutable {
                 // Tracked work keeps the caller's io_context running until we resume it.
                 auto ex = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
                 auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                start(std::function<void(R)>([h, ex](R r) {
-                    asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+                start(std::function<void(std::exception_ptr, R)>([h, ex](std::exception_ptr e, R r) {
+                    asio::post(ex, [h, e, r = std::move(r)]() mutable { (*h)(e, std::move(r)); });
                 }));
             },
             asio::use_awaitable);
     }
 
+    // What `done` gets beside an exception: never seen by the coroutine.
+    template <class R>
+    static R stand_in() {
+        if constexpr (std::is_default_constructible_v<R>) return R{};
+        else return R(make_error(Errc::io, "internal error"));
+    }
+
     template <class T, class Call>
     static asio::awaitable<Result<T>> write(Call call) {
-        return bridge<Result<T>>([call = std::move(call)](std::function<void(Result<T>)> done) mutable { call(Callback<T>(std::move(done))); });
+        return bridge<Result<T>>([call = std::move(call)](std::function<void(std::exception_ptr, Result<T>)> done) mutable {
+            call(Callback<T>([done = std::move(done)](Result<T> r) { done(nullptr, std::move(r)); }));
+        });
     }
 
     Store& store_;

@@ -1,5 +1,7 @@
 // AsyncStore from Asio coroutines: results resume on the caller's thread, big messages stage and stream, concurrent coroutines share syncs.
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "core/asio.hpp"
@@ -25,6 +27,28 @@ void run_coroutine(F f) {
         if (e) std::rethrow_exception(e);
     });
     io.run();
+}
+
+// A call that throws on the pool (bad_alloc, a bug) must not take the pool
+// thread, and with it the daemon, down: the exception comes out of the
+// co_await, where the connection's coroutine ends, and the pool serves on.
+TEST_F(StoreTest, AnExceptionOnThePoolReachesTheAwaitingCoroutine) {
+    AsyncStore async(s(), 1);
+    std::string caught;
+    run_coroutine([&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+            auto boom = [&](Store&) -> Status { throw std::runtime_error("boom " + std::to_string(i)); };
+            try {
+                Status r = co_await async.run(boom);
+                ADD_FAILURE() << "no exception; ok=" << r.ok();
+            } catch (const std::runtime_error& e) {
+                caught += std::string(e.what()) + ";";
+            }
+        }
+        auto ensured = co_await async.ensure_user("bob@sina.com");
+        EXPECT_TRUE(ensured.ok());
+    });
+    EXPECT_EQ(caught, "boom 0;boom 1;boom 2;");
 }
 
 TEST_F(StoreTest, AsyncCallsResumeOnTheCallersThread) {
