@@ -164,6 +164,17 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
             r.outcome = Session::AuthOutcome::in_use;
             return r;
         }
+        // Until the connection holds it (Connection::locked), the lock is
+        // released on every way out but success: an error, or a throw
+        // (bad_alloc), which AsyncStore::run hands to the coroutine.
+        struct Release {
+            MaildropLocks& locks;
+            std::string user;
+            bool keep = false;
+            ~Release() {
+                if (!keep) locks.unlock(user);
+            }
+        } release{locks_, r.user};
         auto inbox = s.mailbox(r.user, kInbox);
         if (!inbox && inbox.error().code == store::Errc::not_found) {
             // A user who never got mail has no mailboxes yet (store.hpp).
@@ -171,7 +182,6 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         }
         auto messages = inbox ? s.messages(r.user, kInbox) : store::Result<std::vector<store::MessageInfo>>(inbox.error());
         if (!messages) {
-            locks_.unlock(r.user);
             r.outcome = Session::AuthOutcome::unavailable;
             r.error = messages.error().message;
             return r;
@@ -183,6 +193,7 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
             r.uids.push_back(m.uid);
         }
         r.outcome = Session::AuthOutcome::ok;
+        release.keep = true;
         return r;
     };
     Login r = co_await store_.run(login);
