@@ -94,7 +94,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
     for (;;) {
         auto action = session.next();
         // A message refused after some of it was staged (size, smuggling, hops, a failed part): drop its chunks now.
-        if (staging && session.transaction().stored == 0) co_await store_.run([&](store::Store&) { return staging.reset(), 0; });
+        if (staging && session.transaction().stored == 0) co_await drop_staged(staging);
         if (!session.output().empty()) {
             co_await conn->write(asio::buffer(session.output()), limits_.command_timeout, ec);
             session.output().clear();
@@ -123,8 +123,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
             conn->busy = false;
         }
     }
-    // A message cut off mid-data leaves staged chunks: delete them on the pool, not here.
-    if (staging) co_await store_.run([&](store::Store&) { return staging.reset(), 0; });
+    co_await drop_staged(staging);  // a message cut off mid-data
     if (!ec) co_await conn->shutdown();
 }
 
@@ -147,6 +146,11 @@ asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& sess
         log_.warn("smtp.auth", {{"client", conn.client.str()}, {"login", creds.authcid}, {"status", "failed"}});
         session.auth_result(Session::AuthOutcome::bad_credentials);
     }
+}
+
+asio::awaitable<void> Server::drop_staged(Staging& staging) {
+    // Deleting the chunks is a store write: on the pool, not on this network thread.
+    if (staging) co_await store_.run([&](store::Store&) { return staging.reset(), 0; });
 }
 
 asio::awaitable<void> Server::store_part(Session& session, Staging& staging) {

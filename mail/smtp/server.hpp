@@ -58,6 +58,7 @@ private:
     using Staging = std::optional<store::BlobWriter>;
     asio::awaitable<void> authenticate(mail::Connection& conn, Session& session);
     asio::awaitable<void> store_part(Session& session, Staging& staging);
+    asio::awaitable<void> drop_staged(Staging& staging);
     asio::awaitable<void> deliver(mail::Connection& conn, Session& session, Staging& staging);
 
     store::AsyncStore& store_;

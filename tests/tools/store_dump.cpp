@@ -73,12 +73,13 @@ int dump_blobs(const std::filesystem::path& data_dir) {
 
 int main(int argc, char** argv) {
     using namespace mxlab::store;
-    if (argc < 2 || (std::string(argv[1]) == "--blobs" && argc != 3)) {
+    const bool blobs = argc >= 2 && std::string(argv[1]) == "--blobs";
+    if (argc < 2 || (blobs && argc != 3)) {
         std::cerr << "usage: store_dump DATA_DIR USER... | store_dump --blobs DATA_DIR\n";
         return 1;
     }
     try {
-        if (std::string(argv[1]) == "--blobs") return dump_blobs(argv[2]);
+        if (blobs) return dump_blobs(argv[2]);
         Store store(StoreOptions{std::filesystem::path(argv[1]) / "store"});
         for (int i = 2; i < argc; ++i) {
             std::string user = argv[i];
