@@ -61,7 +61,6 @@ Directory::Directory(const config::Config& cfg) {
             const auto local = lower(u.name);
             if (names_.emplace(local + at_domain, Entry{Entry::Kind::user, u.password, {}}).second)
                 by_local_[local].push_back(local + at_domain);
-            if (decoy_.empty()) decoy_ = u.password;
         }
         for (const auto& a : d.aliases) {
             Entry e{a.is_list ? Entry::Kind::list : Entry::Kind::alias, {}, {}};
@@ -82,6 +81,22 @@ Directory::Directory(const config::Config& cfg) {
         if (auto& catch_all = domains_[domain]; catch_all.empty() && !d.catch_all.empty())
             catch_all = lower(d.catch_all) + at_domain;
     }
+    make_decoy_from_users();
+}
+
+void Directory::make_decoy_from_users() {
+    std::vector<std::pair<double, const std::string*>> by_cost;
+    for (const auto& [address, e] : names_)
+        if (e.kind == Entry::Kind::user) by_cost.emplace_back(verify_cost(e.password), &e.password);
+    // Costliest first; ties by value, so that which one is chosen does not depend on hashing order.
+    std::sort(by_cost.begin(), by_cost.end(),
+              [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : *a.second < *b.second; });
+    // One hash in the usual case; the next one only when a malformed hash refuses to be a decoy.
+    for (const auto& [cost, stored] : by_cost)
+        if (auto d = make_decoy(*stored)) {
+            decoy_ = std::move(*d);
+            return;
+        }
 }
 
 bool Directory::is_local_domain(std::string_view domain) const { return domains_.contains(normalize_domain(domain)); }

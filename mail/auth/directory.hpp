@@ -59,6 +59,9 @@ public:
     // Every user's canonical address, sorted.
     std::vector<std::string> users() const;
 
+    // What an unknown login's password is checked against (see decoy_); for tests.
+    const std::string& decoy() const { return decoy_; }
+
 private:
     // What a canonical address names. A snapshot: nothing changes after construction.
     struct Entry {
@@ -70,13 +73,18 @@ private:
 
     const Entry* find(const std::string& canonical) const;
     void expand(const std::string& address, int depth, bool catch_all, Expansion& out) const;
+    void make_decoy_from_users();
 
     std::unordered_map<std::string, Entry> names_;                         // "local@domain", lower case
     std::unordered_map<std::string, std::string> domains_;                 // mail domain -> its catch-all's address or ""
     std::unordered_map<std::string, std::vector<std::string>> by_local_;  // user local part -> their addresses
-    // A user's stored password, checked (and ignored) for an unknown login so
-    // that a wrong address costs the same hash as a wrong password: the
-    // answer's timing does not tell which logins exist.
+    // Checked (and ignored) for an unknown login, so that a wrong address
+    // costs what a wrong password of the slowest user's hash costs: the
+    // answer's timing does not tell which logins exist. Made at construction
+    // from the costliest of the users' hashes (auth::make_decoy): the first
+    // user's would do only while every user has the same scheme and rounds,
+    // and in the lab's TOML the first user's password is plain text.
+    // Empty when there are no users.
     std::string decoy_;
 };
 

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,22 @@ bool verify_password(std::string_view stored, std::string_view password);
 // hash", "empty password"); empty when it is usable. A crypt hash is checked by
 // hashing a probe with its setting, so this costs about one login.
 std::string check_stored_password(std::string_view stored);
+
+// What one verify_password(stored, ·) costs, in microseconds on one x86-64
+// core, estimated from the scheme and the work factor the value carries
+// (SHA-crypt rounds, bcrypt's cost, yescrypt's and scrypt's N·r·p), never by
+// hashing: cheap, and the same on every run. Good for telling which of two
+// hashes is the slower one; not a clock. 0 for a value that never hashes
+// (unknown scheme, a scheme name that does not match its hash).
+double verify_cost(std::string_view stored);
+
+// A value for an unknown login to be checked against, costing what `stored`
+// costs: for a crypt hash, crypt's output for a random password with
+// `stored`'s setting (its scheme, work factor and salt), so no password a
+// client sends matches it; for any other value a random plain text. nullopt
+// when crypt refuses the setting (a malformed hash fails at once, so it is no
+// decoy). Costs one hash.
+std::optional<std::string> make_decoy(std::string_view stored);
 
 // The scheme `stored` is in: "PLAIN" for every plain-text form, the Dovecot
 // name for the crypt schemes ("SHA512-CRYPT", "BLF-CRYPT", "CRYPT", ...) or the

@@ -256,6 +256,69 @@ TEST(DirectoryUnvalidated, CatchAllNamingNobody) {
     EXPECT_EQ(dir.resolve("anyone@sina.com").kind, Kind::unknown);
 }
 
+// An unknown login is checked against a decoy as costly as the slowest user's
+// hash, whatever comes first in the TOML (here plain text, as in the lab), so
+// that its failure takes as long as a known user's. Costs are compared as work
+// (scheme and rounds, auth::verify_cost), never as time.
+TEST(DirectoryDecoy, CostsWhatTheSlowestUsersHashCosts) {
+    const std::string sha512_10000 =
+        "$6$rounds=10000$65Mf1cAjRMALlMFR$HiK2TBaeH7Sza7UgdL3fzUeKUs2ml.w2gNUo2mTjNglc5O6100yEUmvmvxZCYraHU9G6QsPqOWMLMASaP7cwj1";
+    const Directory dir(load(R"(
+[appliance]
+hostname = "mail.sina.com"
+addresses = ["10.0.1.10"]
+
+[[domain]]
+name = "sina.com"
+[domain.users]
+Bob = "bob123"
+Jack = ")" + hash_password(jack_password) + R"("
+Amy = "{CRYPT}$1$pbuBzMjE$xe4Ep5Jd55EaMsMJ74JTc1"
+
+[[domain]]
+name = "bigsky.com"
+[domain.users]
+WFisk = "{SHA512-CRYPT})" + sha512_10000 + R"("
+)"));
+    ASSERT_FALSE(dir.decoy().empty());
+    // The setting of WFisk's hash: SHA512-CRYPT at 10000 rounds, twice the others' 5000.
+    EXPECT_TRUE(dir.decoy().starts_with("{CRYPT}$6$rounds=10000$")) << dir.decoy();
+    EXPECT_EQ(password_scheme(dir.decoy().substr(7)), "SHA512-CRYPT");
+    for (const auto* stored : {"bob123", "{CRYPT}$1$pbuBzMjE$xe4Ep5Jd55EaMsMJ74JTc1"})
+        EXPECT_GT(verify_cost(dir.decoy()), verify_cost(stored)) << stored;
+    EXPECT_EQ(verify_cost(dir.decoy()), verify_cost(sha512_10000));
+    EXPECT_EQ(verify_cost(dir.decoy()), 2 * verify_cost(hash_password("x")));
+
+    // Unknown logins still fail, also with a user's password or the decoy's own text.
+    EXPECT_EQ(dir.authenticate("wfisk@bigsky.com", "secret"), "wfisk@bigsky.com");
+    for (const auto* login : {"nobody@sina.com", "nobody", "wfisk@sina.com", "wfisk@other.org"})
+        for (const std::string& password : Strings{"secret", "bob123", jack_password, dir.decoy()})
+            EXPECT_EQ(dir.authenticate(login, password), std::nullopt) << login << " / " << password;
+}
+
+TEST(DirectoryDecoy, SlowerSchemeWinsOverMoreRounds) {
+    // mkpasswd's default yescrypt (N 2^12, r 32) is slower than any SHA512-CRYPT here.
+    const std::string yescrypt = "$y$j9T$Ioo0tiBFdDzNXT.FPIDub1$jfrdjqnY7kprESK9nE/.2vlGHvWex0XxUoOcop7d5j.";
+    auto cfg = small();
+    cfg.domains[0].users = {{"bob", "bob123", {}},
+                            {"jack", "{SHA512-CRYPT}$6$rounds=20000$65Mf1cAjRMALlMFR$HiK2TBaeH7Sza7UgdL3fzUeKUs2ml.w2gNUo2mTjNglc5O6100yEUmvmvxZCYraHU9G6QsPqOWMLMASaP7cwj1", {}},
+                            {"amy", yescrypt, {}},
+                            // A malformed hash never makes the decoy: it fails at once, whatever rounds it claims.
+                            {"zed", "$6$rounds=1000000000$abc$", {}}};
+    const Directory dir(cfg);
+    EXPECT_TRUE(dir.decoy().starts_with("{CRYPT}$y$j9T$")) << dir.decoy();
+    EXPECT_EQ(verify_cost(dir.decoy()), verify_cost(yescrypt));
+    EXPECT_EQ(dir.authenticate("amy@sina.com", "secret"), "amy@sina.com");
+    EXPECT_EQ(dir.authenticate("nobody@sina.com", "secret"), std::nullopt);
+}
+
+TEST(DirectoryDecoy, PlainTextOnly) {
+    auto cfg = small();
+    const Directory dir(cfg);
+    EXPECT_EQ(password_scheme(dir.decoy()), "PLAIN");
+    EXPECT_EQ(dir.authenticate("nobody@sina.com", "bob123"), std::nullopt);
+}
+
 TEST(DirectoryEmpty, NoDomains) {
     const Directory dir(config::Config{});
     EXPECT_FALSE(dir.is_local_domain("sina.com"));

@@ -443,6 +443,68 @@ TEST(PasswordVectors, CoverEveryCommandAndPasswordKind) {
     EXPECT_TRUE(has_password([](const std::string& p) { return p.size() > 72; })) << "a password past bcrypt's 72 bytes";
 }
 
+// ---- verify_cost and make_decoy: what an unknown login is checked against ----
+
+TEST(VerifyCost, FollowsTheSchemeAndItsWorkFactor) {
+    const std::string sha512 =
+        "$6$e2Ui3VEBo4z6h6Fc$Bm2XVE9AwMw1TLj17Q62yx.NsNNmLZjEYqRL9s6DEwITCmWt7SqVMj1gqXSpQGZoHmbrTsqnCBS8QYN.EbLu7.";
+    const std::string sha512_10000 =
+        "$6$rounds=10000$65Mf1cAjRMALlMFR$HiK2TBaeH7Sza7UgdL3fzUeKUs2ml.w2gNUo2mTjNglc5O6100yEUmvmvxZCYraHU9G6QsPqOWMLMASaP7cwj1";
+    const std::string bcrypt5 = "$2b$05$c7FiDxAp6VozsroRyj8NiOpPoOuRGlY9h22isgbEKF3Y6oKI4WxnC";
+    const std::string yescrypt = "$y$j9T$Ioo0tiBFdDzNXT.FPIDub1$jfrdjqnY7kprESK9nE/.2vlGHvWex0XxUoOcop7d5j.";
+    const std::string scrypt = "$7$CU..../....YdtNUkoRPfrk2OSl1oTsY/$gnZKZbfPbTk.5u3RSZtvPsutDwfCKH5mBXp.pXGBA9B";
+
+    // Nothing hashed: plain text, an unknown scheme, a scheme name over another algorithm's hash.
+    for (const auto* stored : {"bob123", "{PLAIN}bob123", "{FOO}x", "{SHA256-CRYPT}$6$abc$def"})
+        EXPECT_EQ(verify_cost(stored), 0) << stored;
+
+    // In the order the measurements put them (password.cpp): a scheme and a work factor each count.
+    const std::vector<std::string> ascending = {
+        "bob123", "{DES-CRYPT}pVo6xfXlJe3oI", "$1$pbuBzMjE$xe4Ep5Jd55EaMsMJ74JTc1", sha512, bcrypt5, sha512_10000,
+        yescrypt, scrypt};
+    for (std::size_t i = 1; i < ascending.size(); ++i)
+        EXPECT_LT(verify_cost(ascending[i - 1]), verify_cost(ascending[i])) << ascending[i - 1] << " < " << ascending[i];
+
+    // The work factors as libxcrypt reads them: rounds, 2^cost, N·r·p.
+    EXPECT_EQ(verify_cost(sha512_10000), 2 * verify_cost(sha512));
+    EXPECT_EQ(verify_cost("{SHA512-CRYPT}" + sha512), verify_cost(sha512));
+    EXPECT_EQ(verify_cost("$6$rounds=1$x$"), verify_cost("$6$rounds=1000$x$"));  // clamped as crypt clamps it
+    EXPECT_EQ(verify_cost("$2y$07$6h43eUqdVPaiIZvOziA5r."), 4 * verify_cost(bcrypt5));
+    EXPECT_EQ(verify_cost("$y$j9T$"), 16 * verify_cost("$y$j75$"));     // N 2^12 r 32, N 2^10 r 8 (mkpasswd -R 5, -R 1)
+    EXPECT_EQ(verify_cost("$y$jBT$"), 4 * verify_cost("$y$j9T$"));      // mkpasswd -R 7
+    EXPECT_EQ(verify_cost("$gy$j9T$"), verify_cost("$y$j9T$"));
+    EXPECT_EQ(verify_cost("$7$DU..../....x$"), 2 * verify_cost(scrypt));  // N 2^15 against 2^14
+    EXPECT_EQ(verify_cost("$7$CU....0....x$"), 2 * verify_cost(scrypt));  // p 2 against 1
+}
+
+TEST(MakeDecoy, CostsWhatTheHashCostsAndMatchesNoPassword) {
+    for (const auto& c : scheme_cases) {
+        const auto decoy = make_decoy(c.stored);
+        ASSERT_TRUE(decoy) << c.stored;
+        EXPECT_EQ(verify_cost(*decoy), verify_cost(c.stored)) << c.stored << " -> " << *decoy;
+        EXPECT_EQ(check_stored_password(*decoy), "") << *decoy;
+        EXPECT_EQ(password_scheme(*decoy), "CRYPT") << *decoy;
+        EXPECT_FALSE(verify_password(*decoy, c.password)) << *decoy;
+        EXPECT_NE(make_decoy(c.stored), decoy) << "a random password each time";
+    }
+    // The same setting: scheme, rounds and salt.
+    const auto d = make_decoy(
+        "{SHA512-CRYPT}$6$rounds=10000$65Mf1cAjRMALlMFR$HiK2TBaeH7Sza7UgdL3fzUeKUs2ml.w2gNUo2mTjNglc5O6100yEUmvmvxZCYraHU9G6QsPqOWMLMASaP7cwj1");
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->starts_with("{CRYPT}$6$rounds=10000$65Mf1cAjRMALlMFR$")) << *d;
+
+    // Plain text, or a value that never hashes: a random plain text, as cheap.
+    for (const auto* stored : {"bob123", "{FOO}bob123", "{SHA256-CRYPT}$6$abc$def"}) {
+        const auto p = make_decoy(stored);
+        ASSERT_TRUE(p) << stored;
+        EXPECT_EQ(password_scheme(*p), "PLAIN") << *p;
+        EXPECT_FALSE(verify_password(*p, "bob123"));
+    }
+    // A setting crypt refuses fails at once: no decoy.
+    for (const auto* stored : {"$6$rounds=10$abc$x", "{BLF-CRYPT}$2b$03$c7FiDxAp6VozsroRyj8NiO", "{CRYPT}*0", "$y$zzz$abc$"})
+        EXPECT_EQ(make_decoy(stored), std::nullopt) << stored;
+}
+
 // ---- check_stored_password / password_scheme on their own ----
 
 TEST(CheckStoredPassword, AcceptsWhatTheToolsPrintAndNamesTheScheme) {
