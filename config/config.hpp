@@ -30,7 +30,11 @@ struct IpAddr {
     std::string str() const;
     bool is_loopback() const;
     bool is_unspecified() const;  // 0.0.0.0 or ::, i.e. "every address" in listen
-    bool operator==(const IpAddr&) const = default;
+    // What a per-client limit counts as one client: an IPv4 address (also seen
+    // IPv4-mapped through a dual-stack socket), or the /64 of an IPv6 one, as
+    // one host usually owns a /64.
+    IpAddr client_scope() const;
+    auto operator<=>(const IpAddr&) const = default;
 };
 
 // An address prefix such as "10.0.0.0/8" or "fd00::/8"; a bare address is a host prefix.
@@ -96,10 +100,22 @@ struct Tls {
     std::filesystem::path cert;  // absolute: relative paths resolved under data_dir
     std::filesystem::path key;
     bool require_for_auth = false;
+    bool given = false;  // tls.cert or tls.key is in the TOML: those files must exist, never made
 };
 
 struct Web {
     std::vector<std::string> admins;  // addresses, lower case
+};
+
+// [limits]: past a limit, new clients get a "try later" reply (DESIGN.md section 3).
+struct Limits {
+    std::size_t smtp_connections = 1000;  // per protocol, all its listeners together
+    std::size_t pop3_connections = 2000;
+    std::size_t imap_connections = 20000;
+    std::size_t connections_per_client = 50;  // per client address (IPv6: per /64), each protocol
+    int login_failures_per_user = 10;         // per (address, login): then that login waits, growing
+    int login_failures_per_address = 100;     // all logins from one address (a classroom behind NAT)
+    std::chrono::seconds login_lockout{5 * 60};
 };
 
 struct Dns {
@@ -167,6 +183,7 @@ struct Config {
     Web web;
     Dns dns;
     Smtp smtp;
+    Limits limits;
     std::vector<Domain> domains;
 
     const Domain* find_domain(std::string_view name) const;  // case-insensitive

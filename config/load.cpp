@@ -21,7 +21,7 @@ namespace {
 using namespace detail;
 using Known = std::span<const std::string_view>;
 
-constexpr std::string_view kTop[] = {"appliance", "services", "ports", "tls", "web", "dns", "smtp", "domain"};
+constexpr std::string_view kTop[] = {"appliance", "services", "ports", "tls", "web", "dns", "smtp", "limits", "domain"};
 constexpr std::string_view kAppliance[] = {"hostname", "addresses", "listen", "data_dir", "log_level"};
 constexpr std::string_view kServices[] = {"dns", "smtp", "submission", "pop3", "imap", "web"};
 constexpr std::string_view kPorts[] = {"dns",   "smtp",  "submission", "smtps", "pop3",
@@ -31,6 +31,9 @@ constexpr std::string_view kWeb[] = {"admins"};
 constexpr std::string_view kDns[] = {"resolvers", "default_ttl", "allow_transfer"};
 constexpr std::string_view kSmtp[] = {"relay", "relay_networks", "max_message_size", "retry_interval",
                                       "queue_lifetime"};
+constexpr std::string_view kLimits[] = {"smtp_connections",        "pop3_connections",           "imap_connections",
+                                        "connections_per_client",  "login_failures_per_user", "login_failures_per_address",
+                                        "login_lockout"};
 constexpr std::string_view kDomain[] = {"name", "mail", "mx", "records", "catch_all", "users", "aliases"};
 
 constexpr std::string_view kAddress = "an IPv4 or IPv6 address like \"10.0.1.10\"";
@@ -167,6 +170,7 @@ public:
             else if (name == "web") web(*t, s, cfg.web);
             else if (name == "dns") dns(*t, s, cfg.dns);
             else if (name == "smtp") smtp(*t, s, cfg.smtp);
+            else if (name == "limits") limits(*t, s, cfg.limits);
         }
         tls(cfg);
         defaults(root, cfg);
@@ -207,7 +211,7 @@ private:
             // A key above every table header: say which table it belongs in.
             msg = "unknown key at the top of the file";
             const std::pair<std::string_view, Known> tables[] = {
-                {"appliance", kAppliance}, {"tls", kTls}, {"web", kWeb}, {"dns", kDns}, {"smtp", kSmtp}};
+                {"appliance", kAppliance}, {"tls", kTls}, {"web", kWeb}, {"dns", kDns}, {"smtp", kSmtp}, {"limits", kLimits}};
             for (auto [t, keys] : tables)
                 if (std::find(keys.begin(), keys.end(), name) != keys.end()) {
                     msg += "; it belongs below the [" + std::string(t) + "] line";
@@ -410,6 +414,7 @@ private:
                     auto p = string(v, s, name, "a file name like \"tls/" + std::string(name) + ".pem\"");
                     if (p && p->empty()) diag_.error(pos_of(v.source()), s.key(name), "is empty");
                     if (p) (name == "cert" ? cert : key) = *p;
+                    cfg.tls.given = true;
                 } else if (name == "require_for_auth") {
                     boolean(v, s, name, cfg.tls.require_for_auth);
                 } else {
@@ -466,6 +471,29 @@ private:
                 if (auto d = duration(v, s, name)) m.queue_lifetime = *d;
             } else {
                 unknown(k, s, kSmtp, "[smtp]");
+            }
+        }
+    }
+
+    void limits(const toml::table& t, const Scope& s, Limits& l) {
+        const std::pair<std::string_view, std::size_t*> counts[] = {{"smtp_connections", &l.smtp_connections},
+                                                                    {"pop3_connections", &l.pop3_connections},
+                                                                    {"imap_connections", &l.imap_connections},
+                                                                    {"connections_per_client", &l.connections_per_client}};
+        const std::pair<std::string_view, int*> failures[] = {{"login_failures_per_user", &l.login_failures_per_user},
+                                                              {"login_failures_per_address", &l.login_failures_per_address}};
+        for (auto&& [k, v] : t) {
+            const auto name = k.str();
+            auto c = std::find_if(std::begin(counts), std::end(counts), [&](const auto& f) { return f.first == name; });
+            auto f = std::find_if(std::begin(failures), std::end(failures), [&](const auto& f) { return f.first == name; });
+            if (c != std::end(counts)) {
+                if (auto n = integer(v, s, name, 1, 1000000, "a number of connections 1..1000000")) *c->second = static_cast<std::size_t>(*n);
+            } else if (f != std::end(failures)) {
+                if (auto n = integer(v, s, name, 1, 1000000, "a number of failed logins 1..1000000")) *f->second = static_cast<int>(*n);
+            } else if (name == "login_lockout") {
+                if (auto d = duration(v, s, name)) l.login_lockout = *d;
+            } else {
+                unknown(k, s, kLimits, "[limits]");
             }
         }
     }

@@ -54,6 +54,20 @@ bool IpAddr::is_loopback() const {
     return mapped && bytes[12] == 127;
 }
 
+IpAddr IpAddr::client_scope() const {
+    if (!v6) return *this;
+    const bool mapped = std::all_of(bytes.begin(), bytes.begin() + 10, [](auto b) { return b == 0; }) &&
+                        bytes[10] == 0xff && bytes[11] == 0xff;
+    IpAddr out;
+    if (mapped) {
+        std::copy(bytes.begin() + 12, bytes.end(), out.bytes.begin());
+        return out;
+    }
+    out.v6 = true;
+    std::copy(bytes.begin(), bytes.begin() + 8, out.bytes.begin());
+    return out;
+}
+
 bool IpAddr::is_unspecified() const {
     const auto n = v6 ? 16 : 4;
     return std::all_of(bytes.begin(), bytes.begin() + n, [](auto b) { return b == 0; });

@@ -25,6 +25,21 @@ hostname = "mail.sina.com"
 [tls]
 certificate = "x.pem"
 )", 4, "tls.certificate", "[tls] takes cert, key, require_for_auth"},
+    {"LimitsUnknownKey", R"([appliance]
+hostname = "mail.sina.com"
+[limits]
+connections_per_ip = 5
+)", 4, "limits.connections_per_ip", "did you mean connections_per_client?"},
+    {"LimitsZero", R"([appliance]
+hostname = "mail.sina.com"
+[limits]
+smtp_connections = 0
+)", 4, "limits.smtp_connections", "expected a number of connections 1..1000000"},
+    {"LimitsLockoutNotADuration", R"([appliance]
+hostname = "mail.sina.com"
+[limits]
+login_lockout = "soon"
+)", 4, "limits.login_lockout", "expected a duration"},
     {"UnknownTable", R"([appliance]
 hostname = "mail.sina.com"
 [smpt]

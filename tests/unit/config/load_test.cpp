@@ -38,6 +38,14 @@ TEST(Defaults, EveryKeyOfSchemaV1) {
     EXPECT_EQ(c.tls.key, "/var/lib/mxlab/tls/key.pem");
     EXPECT_FALSE(c.tls.require_for_auth);
     EXPECT_TRUE(c.web.admins.empty());
+    EXPECT_EQ(c.limits.smtp_connections, 1000u);
+    EXPECT_EQ(c.limits.pop3_connections, 2000u);
+    EXPECT_EQ(c.limits.imap_connections, 20000u);
+    EXPECT_EQ(c.limits.connections_per_client, 50u);
+    EXPECT_EQ(c.limits.login_failures_per_user, 10);
+    EXPECT_EQ(c.limits.login_failures_per_address, 100);
+    EXPECT_EQ(c.limits.login_lockout, std::chrono::seconds(300));
+    EXPECT_FALSE(c.tls.given);
     EXPECT_TRUE(c.dns.resolvers.empty());
     EXPECT_EQ(c.dns.default_ttl, 3600u);
     EXPECT_TRUE(c.dns.allow_transfer.empty());
@@ -278,6 +286,37 @@ records = ["mail A 10.0.1.10", "  Www 60 IN A 10.0.1.20", "trailing A 10.0.1.30 
     // Trailing blanks: left for the zone build to parse from the text, as it always did.
     EXPECT_EQ(d.records.at(2).wire_len, 0u);
     EXPECT_EQ(d.records_wire.size(), mail.size() + www.size());
+}
+
+TEST(Limits, EveryKeyIsRead) {
+    auto r = load(std::string(kMinimal) + R"(
+[limits]
+smtp_connections = 10
+pop3_connections = 20
+imap_connections = 30
+connections_per_client = 4
+login_failures_per_user = 3
+login_failures_per_address = 40
+login_lockout = "1h"
+)");
+    ASSERT_TRUE(r.ok()) << all(r);
+    const auto& l = r.config->limits;
+    EXPECT_EQ(l.smtp_connections, 10u);
+    EXPECT_EQ(l.pop3_connections, 20u);
+    EXPECT_EQ(l.imap_connections, 30u);
+    EXPECT_EQ(l.connections_per_client, 4u);
+    EXPECT_EQ(l.login_failures_per_user, 3);
+    EXPECT_EQ(l.login_failures_per_address, 40);
+    EXPECT_EQ(l.login_lockout, std::chrono::seconds(3600));
+}
+
+TEST(Tls, GivenOnlyWhenTheTomlNamesAFile) {
+    auto r = load(std::string(kMinimal) + "[tls]\nrequire_for_auth = true\n");
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_FALSE(r.config->tls.given);
+    r = load(std::string(kMinimal) + "[tls]\ncert = \"/etc/ssl/mail.pem\"\nkey = \"/etc/ssl/mail.key\"\n");
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_TRUE(r.config->tls.given);
 }
 
 }  // namespace
