@@ -104,20 +104,29 @@ Session::Action Session::next() {
         default: {
             std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
             std::size_t eol = avail.find('\n');
+            // RFC 5321 section 4.5.3.1.4: a line over the limit gets one 500 and
+            // is skipped to its end, whether it came in one read or in many.
+            // The limit counts the line without its CRLF; a CR may still be waiting for its LF.
+            const std::size_t length = eol == std::string_view::npos ? (avail.empty() || avail.back() != '\r' ? avail.size() : avail.size() - 1)
+                                                                     : (eol > 0 && avail[eol - 1] == '\r' ? eol - 1 : eol);
+            const bool too_long = length > settings_.limits.max_line;
             if (eol == std::string_view::npos) {
-                if (avail.size() > settings_.limits.max_line) {
-                    // RFC 5321 section 4.5.3.1.4: too long. Skip up to the line's end.
-                    in_pos_ = in_.size();
-                    skipping_line_ = true;
-                    return error(500, state_ == State::auth ? "5.5.6" : "5.5.2", "Error: line too long");
-                }
-                return Action::read;
+                if (!too_long && !skipping_line_) return Action::read;
+                in_pos_ = in_.size();
+                if (skipping_line_) return Action::read;
+                skipping_line_ = true;
+                return error(500, state_ == State::auth ? "5.5.6" : "5.5.2", "Error: line too long");
             }
             std::string_view line = avail.substr(0, eol);
             in_pos_ += eol + 1;
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             if (skipping_line_) {
                 skipping_line_ = false;
+                continue;
+            }
+            if (too_long) {
+                a = error(500, state_ == State::auth ? "5.5.6" : "5.5.2", "Error: line too long");
+                if (a != Action::read) return a;
                 continue;
             }
             a = handle_line(line);
@@ -268,7 +277,8 @@ Session::Action Session::on_mail(const Command& c) {
         return error(552, "5.3.4", "Message size exceeds fixed limit");
     if ((c.mail.smtputf8 || c.mail.body != Body::seven_bit) && !extended_)
         return error(555, "5.5.4", "Error: ESMTP parameters need EHLO");
-    if (settings_.port != Port::mx && !settings_.directory->may_send_as(user_, c.path.address))
+    // Once authenticated, the sender rule holds on every port: AUTH on 25 is no way to send as someone else.
+    if (!user_.empty() && !settings_.directory->may_send_as(user_, c.path.address))
         return error(553, "5.7.1", "<" + c.path.address + ">: Sender address rejected: not owned by user " + user_);
     txn_.id = settings_.new_id();
     txn_.sender = c.path;
@@ -397,8 +407,12 @@ Session::Action Session::bdat_input() {
 
 bool Session::finalize_headers(bool at_end) {
     if (headers_final_) return true;
-    auto scan = scan_headers(std::string_view(txn_.message).substr(header_end_));
-    if (!scan.ended && !at_end) return false;
+    // Past max_header_section the rest counts as body (Postfix's header_size_limit), so a
+    // header section that never ends is staged like any other data instead of held in memory.
+    const auto client_part = std::string_view(txn_.message).substr(header_end_);
+    const bool bounded = client_part.size() >= settings_.limits.max_header_section;
+    auto scan = scan_headers(client_part.substr(0, settings_.limits.max_header_section));
+    if (!scan.ended && !at_end && !bounded) return false;
     hops_ = scan.received + 1;  // and ours, as Postfix's cleanup counts smtpd's
     if (settings_.port != Port::mx && (!scan.has_date || !scan.has_message_id)) {
         // A submission server completes what the client left out (RFC 6409 section 8).

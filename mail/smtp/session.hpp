@@ -44,6 +44,10 @@ struct Limits {
     // hand it to the store (Action::store_part): a 50 MB message never sits
     // whole in memory.
     std::size_t store_part_at = 1 << 20;
+    // The most of a message's header section read as headers (Postfix's
+    // header_size_limit); past it the rest is body. Below store_part_at, so a
+    // message is staged in parts whatever its header section looks like.
+    std::size_t max_header_section = 100 * 1024;
 };
 
 // Everything a session needs to know, fixed for its lifetime (a reload

@@ -26,6 +26,7 @@ struct Options {
     std::string client = "192.0.2.7";
     std::size_t max_recipients = 100;
     std::size_t store_part_at = Limits{}.store_part_at;
+    std::size_t max_header_section = Limits{}.max_header_section;
 };
 
 // A session plus everything the server would do around it, synchronously.
@@ -46,6 +47,7 @@ public:
         s.tls_offered = o.tls_offered;
         s.limits.max_recipients = o.max_recipients;
         s.limits.store_part_at = o.store_part_at;
+        s.limits.max_header_section = o.max_header_section;
         s.now = [] { return std::chrono::system_clock::from_time_t(1795694400); };  // Thu, 26 Nov 2026 12:00:00 +0000
         s.new_id = [this] { return "ID" + std::to_string(++ids_); };
         session_ = std::make_unique<Session>(std::move(s), Client{*config::IpAddr::parse(o.client), 40000}, o.tls_active);
