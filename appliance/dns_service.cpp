@@ -24,6 +24,7 @@ public:
         zones_->holder().set(built.zones);
         listen_ = cfg->appliance.listen;
         port_ = cfg->ports.dns;
+        tcp_.set_connections_per_client(cfg->limits.connections_per_client);
         try {
             udp_.bind(listen_, port_, std::max(1u, std::thread::hardware_concurrency()));
             tcp_.bind(listen_, port_);
@@ -40,7 +41,10 @@ public:
         if (!built.error.empty()) return {built.error, {}};
         if (cfg->appliance.listen != listen_ || cfg->ports.dns != port_)
             log_.warn("dns.reload.listeners", {{"detail", "appliance.listen and ports.dns apply at the next restart"}});
-        return {{}, [this, zones = built.zones] { zones_->holder().set(zones); }};
+        return {{}, [this, zones = built.zones, per_client = cfg->limits.connections_per_client] {
+                    zones_->holder().set(zones);
+                    tcp_.set_connections_per_client(per_client);
+                }};
     }
 
     void stop() override {

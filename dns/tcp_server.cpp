@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "config/asio_address.hpp"
+#include "core/accept_pause.hpp"
 #include "dns/responder.hpp"
 #include "dns/zone_set.hpp"
 
@@ -13,9 +14,10 @@ namespace mxlab::dns {
 using asio::ip::tcp;
 
 struct TcpServer::Connection {
-    explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
+    Connection(tcp::socket s, config::IpAddr c) : socket(std::move(s)), deadline(socket.get_executor()), client(c) {}
     tcp::socket socket;
     asio::steady_timer deadline;
+    config::IpAddr client;
     Responder responder;
 };
 
@@ -72,26 +74,66 @@ void TcpServer::stop() {
 }
 
 asio::awaitable<void> TcpServer::accept_loop(tcp::acceptor& acceptor) {
+    AcceptPause pause(log_, "dns.tcp");
     while (!stopping_) {
         boost::system::error_code ec;
         auto socket = co_await acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || stopping_) co_return;
-            continue;  // EMFILE and friends: the next accept may work
+            co_await pause.failed(ec);
+            continue;
         }
-        auto conn = std::make_shared<Connection>(std::move(socket));
+        pause.accepted();
+        // A client that reset the connection before it was taken has no peer address: nothing to serve.
+        auto peer = socket.remote_endpoint(ec);
+        if (ec) continue;
+        auto conn = std::make_shared<Connection>(std::move(socket), config::from_asio(peer.address()));
+        const auto scope = conn->client.client_scope();
+        std::size_t mine = 0, total = 0;
+        bool admitted = false;
         {
             std::lock_guard lock(mutex_);
-            if (connections_.size() >= limits_.max_connections) {
-                log_.warn("dns.tcp.limit", {{"connections", connections_.size()}});
-                continue;  // closing the socket is the answer (RFC 7766 6.2.2)
+            auto it = per_client_.find(scope);
+            mine = it == per_client_.end() ? 0 : it->second;
+            total = connections_.size();
+            if (mine < per_client_limit_ && total < limits_.max_connections) {
+                admitted = true;
+                ++per_client_[scope];
+                connections_.insert(conn);
             }
-            connections_.insert(conn);
+        }
+        if (!admitted) {
+            conn->socket.close(ec);  // closing the socket is the answer (RFC 7766 6.2.2)
+            if (auto n = refusals_.note(scope)) {
+                log_.warn("dns.tcp.limit", {{"client", conn->client.str()}, {"refused", n}, {"client_connections", mine},
+                                            {"connections", total}});
+            }
+            continue;
         }
         auto ex = conn->socket.get_executor();
-        asio::co_spawn(ex, serve(conn), asio::detached);
+        // Whatever ends serve(), a throw included, the connection gives back its slot.
+        asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log_.error("dns.tcp.session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
+                }
+            }
+            release(conn);
+        });
         asio::co_spawn(ex, watchdog(conn), asio::detached);
     }
+}
+
+void TcpServer::release(const std::shared_ptr<Connection>& conn) {
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+    conn->deadline.cancel();
+    std::lock_guard lock(mutex_);
+    if (!connections_.erase(conn)) return;
+    const auto scope = conn->client.client_scope();
+    if (auto it = per_client_.find(scope); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
 }
 
 asio::awaitable<void> TcpServer::watchdog(std::shared_ptr<Connection> conn) {
@@ -107,8 +149,7 @@ asio::awaitable<void> TcpServer::watchdog(std::shared_ptr<Connection> conn) {
 
 asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> conn) {
     std::vector<std::uint8_t> query;
-    auto peer = conn->socket.remote_endpoint().address();
-    QueryContext ctx{Transport::tcp, config::from_asio(peer)};
+    QueryContext ctx{Transport::tcp, conn->client};
     boost::system::error_code ec;
     for (;;) {
         conn->deadline.expires_after(limits_.idle_timeout);
@@ -133,10 +174,6 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> conn) {
         }
         if (ec) break;
     }
-    conn->socket.close(ec);
-    conn->deadline.cancel();
-    std::lock_guard lock(mutex_);
-    connections_.erase(conn);
 }
 
 }  // namespace mxlab::dns

@@ -1,10 +1,17 @@
 // DNS over TCP (RFC 7766): length-prefixed queries, several per connection,
 // answered in order; idle connections are closed; AXFR streams the zone.
+//
+// A query must arrive whole within idle_timeout of the previous answer, so a
+// trickle cannot hold a connection. Limits are checked at accept: past
+// max_connections, or past [limits] connections_per_client for one client
+// (an IPv4 address or IPv6 /64), the new connection is closed at once (RFC
+// 7766 section 6.2.2), with one warning per client per minute.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -13,6 +20,7 @@
 #include "config/config.hpp"
 #include "core/asio.hpp"
 #include "core/log.hpp"
+#include "core/log_limiter.hpp"
 #include "dns/zone_holder.hpp"
 
 namespace mxlab::dns {
@@ -33,12 +41,15 @@ public:
     void start();
     // Stops accepting and closes open connections.
     void stop();
+    // [limits] connections_per_client; a reload sets it for the next connections.
+    void set_connections_per_client(std::size_t n) { per_client_limit_ = n; }
 
 private:
     struct Connection;
     asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
     asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
     asio::awaitable<void> watchdog(std::shared_ptr<Connection> conn);
+    void release(const std::shared_ptr<Connection>& conn);
 
     asio::io_context& io_;
     ZoneHolder& zones_;
@@ -47,6 +58,9 @@ private:
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
     std::mutex mutex_;
     std::set<std::shared_ptr<Connection>> connections_;
+    std::map<config::IpAddr, std::size_t> per_client_;  // open connections per client scope, under mutex_
+    std::atomic<std::size_t> per_client_limit_{50};
+    LogLimiter<config::IpAddr> refusals_;
     std::atomic<bool> stopping_{false};
 };
 

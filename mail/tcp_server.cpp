@@ -1,7 +1,9 @@
 // The mail servers' shared TCP side; see tcp_server.hpp.
 #include "mail/tcp_server.hpp"
 
+#include "config/ascii.hpp"
 #include "config/asio_address.hpp"
+#include "core/accept_pause.hpp"
 #include "mail/tcp.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
@@ -18,11 +20,13 @@ Connection::Connection(tcp::socket s, std::shared_ptr<const Snapshot> snap, int 
       deadline(stream.get_executor()),
       kind(k) {}
 
-asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, std::chrono::seconds timeout,
-                                                   boost::system::error_code& ec) {
-    deadline.expires_after(timeout);
-    if (tls) co_return co_await stream.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-    co_return co_await socket().async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, boost::system::error_code& ec) {
+    deadline.expires_at(budget.deadline());
+    std::size_t n = 0;
+    if (tls) n = co_await stream.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    else n = co_await socket().async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    budget.received(n, std::chrono::steady_clock::now());
+    co_return n;
 }
 
 asio::awaitable<void> Connection::write(asio::const_buffer bytes, std::chrono::seconds timeout, boost::system::error_code& ec) {
@@ -31,6 +35,7 @@ asio::awaitable<void> Connection::write(asio::const_buffer bytes, std::chrono::s
         co_await asio::async_write(stream, bytes, asio::redirect_error(asio::use_awaitable, ec));
     else
         co_await asio::async_write(socket(), bytes, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) budget.answered(std::chrono::steady_clock::now());
 }
 
 asio::awaitable<void> Connection::handshake(std::chrono::seconds timeout, boost::system::error_code& ec) {
@@ -104,26 +109,70 @@ void TcpServer::stop() {
 
 void TcpServer::release(const std::shared_ptr<Connection>& conn) {
     std::lock_guard lock(mutex_);
-    if (connections_.erase(conn)) on_close(*conn);
+    if (!connections_.erase(conn)) return;
+    if (auto it = per_client_.find(conn->client.client_scope()); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+    on_close(*conn);
+}
+
+TcpServer::Admission TcpServer::admit(const config::IpAddr& scope, const config::Limits& limits) {
+    auto it = per_client_.find(scope);
+    if (it != per_client_.end() && it->second >= limits.connections_per_client) return Admission::per_client;
+    if (connections_.size() >= max_connections(limits)) return Admission::total;
+    if (it == per_client_.end()) per_client_.emplace(scope, 1);
+    else ++it->second;
+    return Admission::ok;
+}
+
+void TcpServer::log_refusal(const Snapshot& snapshot, const config::IpAddr& client) {
+    const auto& limits = snapshot.config->limits;
+    if (auto n = refusals_.note(client.client_scope())) {
+        log_.warn(protocol_ + ".limit", {{"client", client.str()},
+                                         {"refused", n},
+                                         {"connections_per_client", limits.connections_per_client},
+                                         {"max_connections", max_connections(limits)}});
+    }
 }
 
 asio::awaitable<void> TcpServer::accept_loop(Listener& listener) {
+    AcceptPause pause(log_, protocol_);
     while (!stopping_) {
         boost::system::error_code ec;
         auto socket = co_await listener.acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || stopping_) co_return;
-            continue;  // EMFILE and friends: the next accept may work
+            co_await pause.failed(ec);
+            continue;
         }
+        pause.accepted();
         auto snap = snapshot();
         if (!snap) continue;
+        // A client that reset the connection before it was taken has no peer address: nothing to serve.
         boost::system::error_code peer_ec;
         auto peer = socket.remote_endpoint(peer_ec);
         if (peer_ec) continue;
+        const auto client = config::from_asio(peer.address());
+        Admission admission;
+        {
+            std::lock_guard lock(mutex_);
+            admission = admit(client.client_scope(), snap->config->limits);
+        }
+        if (admission != Admission::ok) {
+            const std::string why = admission == Admission::per_client ? "too many connections from " + client.str()
+                                                                       : std::string("too many connections");
+            // A short line into a fresh socket's send buffer does not block; if it would, the client loses only the text.
+            if (auto text = refusal(*snap, listener.kind, why); !text.empty()) {
+                socket.non_blocking(true, peer_ec);
+                if (!peer_ec) socket.write_some(asio::buffer(text), peer_ec);
+            }
+            socket.close(peer_ec);
+            log_refusal(*snap, client);
+            continue;
+        }
         socket.set_option(tcp::no_delay(true), peer_ec);
         auto conn = make_connection(std::move(socket), snap, listener.kind);
-        conn->client = config::from_asio(peer.address());
+        conn->client = client;
         conn->client_port = peer.port();
+        conn->budget = ReadBudget(read_policy(), std::chrono::steady_clock::now());
         {
             std::lock_guard lock(mutex_);
             connections_.insert(conn);
@@ -147,10 +196,22 @@ asio::awaitable<void> TcpServer::accept_loop(Listener& listener) {
     }
 }
 
-asio::awaitable<bool> TcpServer::pass_throttle(Connection& conn, auth::LoginThrottle& throttle) {
-    auto verdict = throttle.check(conn.client);
+namespace {
+
+// "bob" and "Bob@Sina.COM" are one login to the throttle; an unknown login counts as typed.
+std::string throttle_key(const Connection& conn, std::string_view login) {
+    if (auto user = conn.snapshot->directory->find_login(login)) return *user;
+    return config::lower(login);
+}
+
+}  // namespace
+
+asio::awaitable<bool> TcpServer::pass_throttle(Connection& conn, auth::LoginThrottle& throttle, std::string_view login) {
+    const auto policy = auth::LoginThrottle::Policy::from(conn.snapshot->config->limits);
+    auto verdict = throttle.check(conn.client, throttle_key(conn, login), policy);
     if (verdict.refuse) {
-        log_.warn(protocol_ + ".auth.throttled", {{"client", conn.client.str()}});
+        log_.warn(protocol_ + ".auth.throttled",
+                  {{"client", conn.client.str()}, {"login", login}, {"retry_after", verdict.retry_after.count()}});
         co_return false;
     }
     if (verdict.delay.count() > 0) {
@@ -159,6 +220,12 @@ asio::awaitable<bool> TcpServer::pass_throttle(Connection& conn, auth::LoginThro
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     co_return true;
+}
+
+void TcpServer::login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok) {
+    const auto key = throttle_key(conn, login);
+    if (ok) throttle.succeeded(conn.client, key);
+    else throttle.failed(conn.client, key, auth::LoginThrottle::Policy::from(conn.snapshot->config->limits));
 }
 
 }  // namespace mxlab::mail

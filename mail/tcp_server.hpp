@@ -1,15 +1,25 @@
-// What the SMTP and POP3 servers (and later IMAP) share: listeners, the accept loop, one connection per coroutine with TLS and a deadline, and a stop that spares busy connections.
+// What the SMTP and POP3 servers (and later IMAP) share: listeners, the accept loop with the connection limits, one connection per coroutine with TLS and a deadline, and a stop that spares busy connections.
 //
 // A connection is one coroutine on its own strand (serve(), written by the
 // protocol's server), with mail::watchdog closing the socket when a read or
 // write deadline passes. The protocol's server adds its own per-connection
 // state by deriving from Connection, and its own bookkeeping in on_open()
 // and on_close().
+//
+// Limits are enforced at accept, before any TLS handshake or other work, so a
+// client holding silent connections costs a descriptor each and nothing more:
+// [limits] connections_per_client (per IPv4 address or IPv6 /64) and the
+// protocol's total (smtp_connections, pop3_connections), read from the
+// current snapshot so a reload applies to the next connection. A refused
+// client gets the protocol's "try later" line on a plaintext port, a closed
+// socket on an implicit-TLS one; one warning per client per minute says how
+// many were refused.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -20,7 +30,9 @@
 #include "config/config.hpp"
 #include "core/asio_ssl.hpp"
 #include "core/log.hpp"
+#include "core/log_limiter.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/read_budget.hpp"
 #include "mail/snapshot.hpp"
 
 namespace mxlab::mail {
@@ -31,9 +43,10 @@ struct Connection {
 
     asio::ip::tcp::socket& socket() { return stream.next_layer(); }
 
-    // Each moves the deadline by `timeout` first and goes through TLS once
-    // `tls` is set. ec says how it went.
-    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, std::chrono::seconds timeout, boost::system::error_code& ec);
+    // Each goes through TLS once `tls` is set; ec says how it went. A read
+    // ends by the budget's deadline; a write moves the deadline by `timeout`
+    // and, once written, gives the client a new command's budget.
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, boost::system::error_code& ec);
     asio::awaitable<void> write(asio::const_buffer bytes, std::chrono::seconds timeout, boost::system::error_code& ec);
     // The server side of a TLS handshake; on success `tls` is set.
     asio::awaitable<void> handshake(std::chrono::seconds timeout, boost::system::error_code& ec);
@@ -49,6 +62,7 @@ struct Connection {
     bool busy = false;      // mid-write to the store: stop() lets serve() finish the reply and close
     config::IpAddr client;
     std::uint16_t client_port = 0;
+    ReadBudget budget;
 };
 
 class TcpServer {
@@ -70,14 +84,23 @@ protected:
     void listen(const std::vector<config::IpAddr>& addresses, std::uint16_t port, int kind, std::string_view what);
     std::shared_ptr<const Snapshot> snapshot() const;
     bool stopping() const { return stopping_; }
-    // Before a password check: waits out the delay `throttle` sets for this
-    // client. False when it refuses the attempt outright (logged as
-    // "<protocol>.auth.throttled"); the caller answers "try later".
-    asio::awaitable<bool> pass_throttle(Connection& conn, auth::LoginThrottle& throttle);
+    // Before a password check for `login` (as the client typed it): waits out
+    // the delay `throttle` sets for this client and login. False when it
+    // refuses the attempt outright (logged as "<protocol>.auth.throttled");
+    // the caller answers "try later".
+    asio::awaitable<bool> pass_throttle(Connection& conn, auth::LoginThrottle& throttle, std::string_view login);
+    // After the password check: counts a failure, or forgets this login's failures.
+    void login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok);
 
     virtual std::shared_ptr<Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
                                                         int kind) = 0;
     virtual asio::awaitable<void> serve(std::shared_ptr<Connection> conn) = 0;
+    // The protocol's total from [limits].
+    virtual std::size_t max_connections(const config::Limits& limits) const = 0;
+    // What a refused client reads before the socket closes ("421 ...", "-ERR
+    // ..."), CRLF included, saying `why`; empty on a port where TLS comes first.
+    virtual std::string refusal(const Snapshot& snapshot, int kind, std::string_view why) const = 0;
+    virtual ReadBudget::Policy read_policy() const = 0;
     // Called with mutex_ held, once each.
     virtual void on_open(Connection&) {}
     virtual void on_close(Connection&) {}
@@ -90,11 +113,17 @@ protected:
 private:
     struct Listener;
     asio::awaitable<void> accept_loop(Listener& listener);
+    // Counts the client in if the limits allow it (with mutex_ held); else says which limit it hit.
+    enum class Admission { ok, per_client, total };
+    Admission admit(const config::IpAddr& scope, const config::Limits& limits);
+    void log_refusal(const Snapshot& snapshot, const config::IpAddr& client);
     void release(const std::shared_ptr<Connection>& conn);
 
     std::string protocol_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::shared_ptr<const Snapshot> snapshot_;
+    std::map<config::IpAddr, std::size_t> per_client_;  // open connections per client scope, under mutex_
+    LogLimiter<config::IpAddr> refusals_;
     std::atomic<bool> stopping_{false};
 };
 

@@ -1,4 +1,4 @@
-// Failed-login throttling: a table of client addresses (IPv6 per /64) with their failures, oldest first.
+// Failed-login throttling: a table of clients and one of (client, login), each with its failures, oldest first.
 #include "mail/auth/throttle.hpp"
 
 #include <algorithm>
@@ -6,89 +6,139 @@
 #include <functional>
 #include <iterator>
 
+#include "config/ascii.hpp"
+
 namespace mxlab::auth {
 
-LoginThrottle::LoginThrottle(Policy policy) : policy_(policy) {}
+namespace {
 
-std::size_t LoginThrottle::KeyHash::operator()(const Key& k) const noexcept {
-    return std::hash<std::uint64_t>{}(k.v6 ? ~k.bits : k.bits);
+std::size_t hash_bytes(const config::IpAddr& a) noexcept {
+    std::size_t h = a.v6 ? 0x9e3779b97f4a7c15ull : 0;
+    for (auto b : a.bytes) h = h * 131 + b;
+    return h;
 }
 
-LoginThrottle::Key LoginThrottle::key(const config::IpAddr& client) {
-    const auto& b = client.bytes;
-    auto be = [&](std::size_t from, std::size_t n) {
-        std::uint64_t v = 0;
-        for (std::size_t i = from; i < from + n; ++i) v = v << 8 | b[i];
-        return v;
-    };
-    // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; per /64 they would all be one client.
-    const bool mapped = client.v6 && std::all_of(b.begin(), b.begin() + 10, [](auto x) { return x == 0; }) &&
-                        b[10] == 0xff && b[11] == 0xff;
-    if (!client.v6) return Key{false, be(0, 4)};
-    if (mapped) return Key{false, be(12, 4)};
-    return Key{true, be(0, 8)};
+}  // namespace
+
+LoginThrottle::Policy LoginThrottle::Policy::from(const config::Limits& limits) {
+    Policy p;
+    p.per_login = limits.login_failures_per_user;
+    p.per_client = limits.login_failures_per_address;
+    p.lockout = limits.login_lockout;
+    p.forget_after = std::max(p.forget_after, p.lockout);
+    return p;
 }
 
-// Entries are ordered by their last failure, so the quiet ones are at the front.
-void LoginThrottle::forget_quiet(Clock::time_point now) {
-    while (!order_.empty()) {
-        const auto it = table_.find(order_.front());
-        if (now - it->second.last_failure < policy_.forget_after) return;
-        table_.erase(it);
-        order_.pop_front();
-    }
+std::size_t LoginThrottle::ClientHash::operator()(const config::IpAddr& a) const noexcept { return hash_bytes(a); }
+
+std::size_t LoginThrottle::LoginHash::operator()(const LoginKey& k) const noexcept {
+    return hash_bytes(k.client) ^ (std::hash<std::string>{}(k.login) << 1);
 }
 
-LoginThrottle::Verdict LoginThrottle::check(const config::IpAddr& client, Clock::time_point now) {
-    const std::lock_guard lock(mutex_);
-    forget_quiet(now);
-    const auto it = table_.find(key(client));
-    if (it == table_.end()) return {};
-    const auto& e = it->second;
-    Verdict v;
-    // Once the refusal has run out the client gets one delayed try; another failure refuses it again.
-    if (e.failures >= policy_.refuse_after && now - e.last_failure < policy_.refuse_for) {
-        v.refuse = true;
-        return v;
-    }
-    if (e.failures < policy_.free_failures) return v;
-    // Doubling per failure; the shift is bounded so it cannot overflow before the cap applies.
-    const int doublings = std::min(e.failures - policy_.free_failures, 32);
-    v.delay = std::min(policy_.base_delay * (std::int64_t{1} << doublings), policy_.max_delay);
-    return v;
+template <class Key, class Hash>
+const typename LoginThrottle::Table<Key, Hash>::Entry* LoginThrottle::Table<Key, Hash>::find(const Key& k) const {
+    const auto it = map.find(k);
+    return it == map.end() ? nullptr : &it->second;
 }
 
-void LoginThrottle::failed(const config::IpAddr& client, Clock::time_point now) {
-    const std::lock_guard lock(mutex_);
-    forget_quiet(now);
-    const auto k = key(client);
-    auto [it, fresh] = table_.try_emplace(k);
+template <class Key, class Hash>
+void LoginThrottle::Table<Key, Hash>::add_failure(const Key& k, Clock::time_point now, std::size_t max_entries) {
+    auto [it, fresh] = map.try_emplace(k);
     auto& e = it->second;
     if (fresh) {
-        order_.push_back(k);
-        e.age = std::prev(order_.end());
+        order.push_back(k);
+        e.age = std::prev(order.end());
     } else {
-        order_.splice(order_.end(), order_, e.age);
+        order.splice(order.end(), order, e.age);
     }
     if (e.failures < INT_MAX) ++e.failures;
     e.last_failure = now;
-    while (table_.size() > policy_.max_entries) {
-        table_.erase(order_.front());
-        order_.pop_front();
+    while (map.size() > max_entries) {
+        map.erase(order.front());
+        order.pop_front();
     }
 }
 
-void LoginThrottle::succeeded(const config::IpAddr& client) {
+template <class Key, class Hash>
+void LoginThrottle::Table<Key, Hash>::erase(const Key& k) {
+    const auto it = map.find(k);
+    if (it == map.end()) return;
+    order.erase(it->second.age);
+    map.erase(it);
+}
+
+// Entries are ordered by their last failure, so the quiet ones are at the front.
+template <class Key, class Hash>
+void LoginThrottle::Table<Key, Hash>::forget_quiet(Clock::time_point now, std::chrono::seconds after) {
+    while (!order.empty()) {
+        const auto it = map.find(order.front());
+        if (now - it->second.last_failure < after) return;
+        map.erase(it);
+        order.pop_front();
+    }
+}
+
+void LoginThrottle::forget_quiet(const Policy& policy, Clock::time_point now) {
+    clients_.forget_quiet(now, policy.forget_after);
+    logins_.forget_quiet(now, policy.forget_after);
+}
+
+LoginThrottle::Verdict LoginThrottle::check(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                                            Clock::time_point now) {
+    const auto scope = client.client_scope();
     const std::lock_guard lock(mutex_);
-    const auto it = table_.find(key(client));
-    if (it == table_.end()) return;
-    order_.erase(it->second.age);
-    table_.erase(it);
+    forget_quiet(policy, now);
+    Verdict v;
+    // Once a lock-out has run out the client gets one delayed try; another failure locks it out again.
+    auto locked = [&](const auto* e, int limit) {
+        if (!e || e->failures < limit) return false;
+        const auto left = policy.lockout - (now - e->last_failure);
+        if (left <= Clock::duration::zero()) return false;
+        v.retry_after = std::max(v.retry_after, std::chrono::ceil<std::chrono::seconds>(left));
+        return true;
+    };
+    const auto* per_login = logins_.find(LoginKey{scope, config::lower(login)});
+    const bool a = locked(clients_.find(scope), policy.per_client);
+    const bool b = locked(per_login, policy.per_login);
+    if (a || b) {
+        v.refuse = true;
+        return v;
+    }
+    if (!per_login || per_login->failures < policy.free_failures) return v;
+    // Doubling per failure; the shift is bounded so it cannot overflow before the cap applies.
+    const int doublings = std::min(per_login->failures - policy.free_failures, 32);
+    v.delay = std::min(policy.base_delay * (std::int64_t{1} << doublings), policy.max_delay);
+    return v;
+}
+
+void LoginThrottle::failed(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                           Clock::time_point now) {
+    const auto scope = client.client_scope();
+    const std::lock_guard lock(mutex_);
+    forget_quiet(policy, now);
+    clients_.add_failure(scope, now, policy.max_entries);
+    logins_.add_failure(LoginKey{scope, config::lower(login)}, now, policy.max_entries);
+}
+
+void LoginThrottle::succeeded(const config::IpAddr& client, std::string_view login) {
+    const std::lock_guard lock(mutex_);
+    logins_.erase(LoginKey{client.client_scope(), config::lower(login)});
+}
+
+void LoginThrottle::unblock(const config::IpAddr& client) {
+    const auto scope = client.client_scope();
+    const std::lock_guard lock(mutex_);
+    clients_.erase(scope);
+    for (auto it = logins_.order.begin(); it != logins_.order.end();) {
+        auto next = std::next(it);
+        if (it->client == scope) logins_.erase(LoginKey(*it));
+        it = next;
+    }
 }
 
 std::size_t LoginThrottle::size() const {
     const std::lock_guard lock(mutex_);
-    return table_.size();
+    return clients_.map.size() + logins_.map.size();
 }
 
 }  // namespace mxlab::auth

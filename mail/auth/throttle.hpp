@@ -1,8 +1,17 @@
-// Throttling of failed logins per client address, shared by SMTP, POP3 and IMAP: a growing delay, then a temporary refusal.
+// Throttling of failed logins, shared by SMTP, POP3 and IMAP: per (client, login) a growing delay and then a lock-out, per client a lock-out far above a classroom's typing mistakes.
 //
-// Thread-safe (one mutex; a lookup per login attempt). Memory is bounded: old
-// entries are forgotten, and past max_entries the oldest go first. IPv6
-// clients are counted per /64, as one host usually owns one.
+// Two counts, so that neither can be used to wipe the other: the failures of
+// one login from one client (a student's typos delay and then lock that login
+// only), and all the failures from one client (a guesser who sprays many logins
+// is stopped too). A correct password forgets only its own (client, login)
+// count: logging in to one's own account never clears the failures against
+// someone else's, nor the client's total.
+//
+// Reads [limits] login_failures_per_user, login_failures_per_address and
+// login_lockout, passed in with each call so a reload applies at once.
+// Thread-safe (one mutex; a few lookups per login attempt). Memory is bounded:
+// quiet entries are forgotten, and past max_entries the oldest go first. A
+// client is an IPv4 address or an IPv6 /64 (config::IpAddr::client_scope).
 #pragma once
 
 #include <chrono>
@@ -10,6 +19,8 @@
 #include <cstdint>
 #include <list>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "config/config.hpp"
@@ -21,53 +32,71 @@ public:
     using Clock = std::chrono::steady_clock;
 
     struct Policy {
-        int free_failures = 3;                      // failures answered without delay
+        int free_failures = 3;                      // failures of one login answered without delay
         std::chrono::milliseconds base_delay{500};  // then 0.5 s, 1 s, 2 s, ... doubling
         std::chrono::milliseconds max_delay{8000};
-        int refuse_after = 10;                      // failures before refusing outright
-        std::chrono::seconds refuse_for{300};       // how long a refusal lasts from the last failure
-        std::chrono::seconds forget_after{900};     // a quiet address starts afresh
-        std::size_t max_entries = 65536;
+        int per_login = 10;                         // [limits] login_failures_per_user
+        int per_client = 100;                       // [limits] login_failures_per_address
+        std::chrono::seconds lockout{300};          // [limits] login_lockout, from the last failure
+        std::chrono::seconds forget_after{900};     // a quiet entry starts afresh (at least lockout)
+        std::size_t max_entries = 65536;            // per table
+
+        static Policy from(const config::Limits& limits);
     };
 
     struct Verdict {
-        bool refuse = false;                  // answer "try later" (454 4.7.0 / -ERR [IN-USE]… / NO [UNAVAILABLE]) without checking
-        std::chrono::milliseconds delay{0};   // wait this long before answering the attempt
+        bool refuse = false;                  // answer "try later" without checking the password
+        std::chrono::seconds retry_after{0};  // when refused: how long until the lock-out ends
+        std::chrono::milliseconds delay{0};   // otherwise wait this long before answering the attempt
     };
 
-    LoginThrottle() : LoginThrottle(Policy{}) {}
-    explicit LoginThrottle(Policy policy);
+    // `login`: the login as the directory knows it (its canonical address when
+    // it names a user), so "bob" and "Bob@Sina.com" count as one.
+    Verdict check(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                  Clock::time_point now = Clock::now());
+    void failed(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                Clock::time_point now = Clock::now());
+    // Forgets this (client, login)'s failures, and nothing else.
+    void succeeded(const config::IpAddr& client, std::string_view login);
+    // Forgets every failure from `client` (mxlab unblock).
+    void unblock(const config::IpAddr& client);
 
-    // Before checking a password from `client`.
-    Verdict check(const config::IpAddr& client, Clock::time_point now = Clock::now());
-    void failed(const config::IpAddr& client, Clock::time_point now = Clock::now());
-    void succeeded(const config::IpAddr& client);  // forgets the address's failures
-
-    std::size_t size() const;  // addresses remembered (for tests)
+    std::size_t size() const;  // entries remembered, both tables (for tests)
 
 private:
-    // An IPv4 address, or the /64 of an IPv6 one (IPv4-mapped IPv6 counts as IPv4).
-    struct Key {
-        bool v6 = false;
-        std::uint64_t bits = 0;
-        bool operator==(const Key&) const = default;
+    // Failures per key, oldest last failure first, so forgetting and eviction start at the front.
+    template <class Key, class Hash>
+    struct Table {
+        struct Entry {
+            int failures = 0;
+            Clock::time_point last_failure;
+            typename std::list<Key>::iterator age;
+        };
+        std::unordered_map<Key, Entry, Hash> map;
+        std::list<Key> order;
+
+        const Entry* find(const Key& k) const;
+        void add_failure(const Key& k, Clock::time_point now, std::size_t max_entries);
+        void erase(const Key& k);
+        void forget_quiet(Clock::time_point now, std::chrono::seconds after);
     };
-    struct KeyHash {
-        std::size_t operator()(const Key& k) const noexcept;
+    struct ClientHash {
+        std::size_t operator()(const config::IpAddr& a) const noexcept;
     };
-    struct Entry {
-        int failures = 0;
-        Clock::time_point last_failure;
-        std::list<Key>::iterator age;  // its place in order_
+    struct LoginKey {
+        config::IpAddr client;
+        std::string login;
+        bool operator==(const LoginKey&) const = default;
+    };
+    struct LoginHash {
+        std::size_t operator()(const LoginKey& k) const noexcept;
     };
 
-    static Key key(const config::IpAddr& client);
-    void forget_quiet(Clock::time_point now);  // with mutex_ held
+    void forget_quiet(const Policy& policy, Clock::time_point now);  // with mutex_ held
 
-    Policy policy_;
     mutable std::mutex mutex_;
-    std::unordered_map<Key, Entry, KeyHash> table_;
-    std::list<Key> order_;  // oldest failure first, so forgetting and eviction start at the front
+    Table<config::IpAddr, ClientHash> clients_;
+    Table<LoginKey, LoginHash> logins_;
 };
 
 }  // namespace mxlab::auth

@@ -56,9 +56,16 @@ void Server::unlock(Connection& conn) {
 
 void Server::on_close(mail::Connection& conn) { unlock(static_cast<Connection&>(conn)); }
 
+std::string Server::refusal(const mail::Snapshot&, int kind, std::string_view why) const {
+    if (static_cast<Port>(kind) == Port::pop3s) return {};
+    std::string text(why);
+    text[0] = 'T';  // "Too many connections ...", as the other -ERR texts start
+    return "-ERR [SYS/TEMP] " + text + "; try again later.\r\n";  // RFC 3206 section 4
+}
+
 asio::awaitable<bool> Server::write(Connection& conn, std::string& bytes) {
     boost::system::error_code ec;
-    co_await conn.write(asio::buffer(bytes), limits_.idle_timeout, ec);
+    co_await conn.write(asio::buffer(bytes), limits_.write_timeout, ec);
     bytes.clear();
     co_return !ec;
 }
@@ -71,16 +78,6 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> base) {
         if (!snap.tls) co_return;
         co_await conn->handshake(limits_.tls_handshake_timeout, ec);
         if (ec) co_return;
-    }
-    std::size_t total = 0;
-    {
-        std::lock_guard lock(mutex_);
-        total = connections_.size();
-    }
-    if (total > limits_.max_connections) {
-        std::string refusal = "-ERR [SYS/TEMP] Too many connections; try again later.\r\n";
-        co_await write(*conn, refusal);
-        co_return;
     }
 
     SessionSettings settings;
@@ -107,7 +104,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> base) {
         if (action == Session::Action::write) continue;
         if (action == Session::Action::read) {
             if (stopping()) break;
-            std::size_t n = co_await conn->read_some(asio::buffer(buf), limits_.idle_timeout, ec);
+            std::size_t n = co_await conn->read_some(asio::buffer(buf), ec);
             if (ec) break;
             session.receive(std::string_view(buf.data(), n));
         } else if (action == Session::Action::start_tls) {
@@ -139,7 +136,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> base) {
 }
 
 asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
-    if (!co_await pass_throttle(conn, throttle_)) {
+    const auto& creds = session.credentials();
+    if (!co_await pass_throttle(conn, throttle_, creds.authcid)) {
         session.auth_result(Session::AuthOutcome::throttled);
         co_return;
     }
@@ -153,7 +151,6 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         std::vector<store::Uid> uids;
         std::string error;
     };
-    const auto& creds = session.credentials();
     const auth::Directory& dir = *conn.snapshot->directory;
     auto login = [&](store::Store& s) {
         Login r;
@@ -201,19 +198,19 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
     const std::string client = conn.client.str();
     switch (r.outcome) {
     case Session::AuthOutcome::ok:
-        throttle_.succeeded(conn.client);
+        login_result(conn, throttle_, creds.authcid, true);
         conn.locked = r.user;
         conn.uids = std::move(r.uids);
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls ? "yes" : "no"}});
         session.auth_result(r.outcome, r.user, std::move(r.maildrop));
         break;
     case Session::AuthOutcome::bad_credentials:
-        throttle_.failed(conn.client);
+        login_result(conn, throttle_, creds.authcid, false);
         log_.warn("pop3.auth", {{"client", client}, {"login", creds.authcid}, {"status", "failed"}});
         session.auth_result(r.outcome);
         break;
     case Session::AuthOutcome::in_use:
-        throttle_.succeeded(conn.client);
+        // The password was right, but the session goes no further: its failures stand until a login gets through.
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"status", "in-use"}});
         session.auth_result(r.outcome);
         break;

@@ -30,10 +30,13 @@ namespace mxlab::pop3 {
 enum class Port { pop3, pop3s };  // 110 with STLS, 995 with TLS from the first byte
 
 struct ServerLimits {
-    // RFC 1939 section 3: an inactivity autologout timer of at least 10 minutes.
-    std::chrono::seconds idle_timeout{600};
-    std::chrono::seconds tls_handshake_timeout{60};
-    std::size_t max_connections = 1000;
+    // RFC 1939 section 3: an inactivity autologout timer of at least 10
+    // minutes, for each command; a trickle gains nothing (mail/read_budget.hpp),
+    // and a session ends after two hours, however busy.
+    mail::ReadBudget::Policy reads{std::chrono::seconds(600), 500, std::chrono::seconds(7200)};
+    std::chrono::seconds write_timeout{600};
+    // Counted from the accept: a lab client finishes in milliseconds, a silent one holds its slot no longer.
+    std::chrono::seconds tls_handshake_timeout{20};
     std::size_t output_chunk = 64 * 1024;  // bytes gathered before a write while streaming a message
     Limits session;
 };
@@ -66,6 +69,9 @@ private:
                                                       int kind) override;
     asio::awaitable<void> serve(std::shared_ptr<mail::Connection> conn) override;
     void on_close(mail::Connection& conn) override;
+    std::size_t max_connections(const config::Limits& limits) const override { return limits.pop3_connections; }
+    std::string refusal(const mail::Snapshot& snapshot, int kind, std::string_view why) const override;
+    mail::ReadBudget::Policy read_policy() const override { return limits_.reads; }
     asio::awaitable<void> authenticate(Connection& conn, Session& session);
     asio::awaitable<bool> retrieve(Connection& conn, Session& session);
     asio::awaitable<void> update(Connection& conn, Session& session);

@@ -17,10 +17,6 @@ using asio::ip::tcp;
 
 namespace {
 
-bool ip_less(const config::IpAddr& a, const config::IpAddr& b) {
-    return std::tie(a.v6, a.bytes) < std::tie(b.v6, b.bytes);
-}
-
 std::string_view port_name(Port p) {
     switch (p) {
     case Port::mx: return "smtp";
@@ -33,7 +29,7 @@ std::string_view port_name(Port p) {
 }  // namespace
 
 Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits)
-    : TcpServer(io, log, "smtp"), store_(store), throttle_(throttle), limits_(limits), per_client_(ip_less),
+    : TcpServer(io, log, "smtp"), store_(store), throttle_(throttle), limits_(limits),
       id_prefix_(static_cast<std::uint32_t>(std::time(nullptr))) {}
 
 void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind) {
@@ -44,11 +40,10 @@ std::shared_ptr<mail::Connection> Server::make_connection(tcp::socket socket, st
     return std::make_shared<mail::Connection>(std::move(socket), std::move(snapshot), kind);
 }
 
-void Server::on_open(mail::Connection& conn) { ++per_client_[conn.client]; }
-
-void Server::on_close(mail::Connection& conn) {
-    auto it = per_client_.find(conn.client);
-    if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+std::string Server::refusal(const Snapshot& snapshot, int kind, std::string_view why) const {
+    if (static_cast<Port>(kind) == Port::smtps) return {};
+    // RFC 5321 section 3.8: 421 and close; the client tries again later.
+    return "421 4.7.0 " + snapshot.config->appliance.hostname + " Error: " + std::string(why) + "; try again later\r\n";
 }
 
 asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
@@ -74,20 +69,6 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
     }
 
     Session session(std::move(settings), Client{conn->client, conn->client_port}, conn->tls);
-    {
-        std::size_t per_client = 0, total = 0;
-        {
-            std::lock_guard lock(mutex_);
-            per_client = per_client_[conn->client];
-            total = connections_.size();
-        }
-        if (per_client > limits_.connections_per_client) {
-            session.refuse("Error: too many connections from " + conn->client.str());
-            log_.warn("smtp.limit", {{"client", conn->client.str()}, {"connections", per_client}});
-        } else if (total > limits_.max_connections) {
-            session.refuse("Error: too many connections; try again later");
-        }
-    }
 
     std::array<char, 16384> buf;
     Staging staging;
@@ -96,14 +77,14 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
         // A message refused after some of it was staged (size, smuggling, hops, a failed part): drop its chunks now.
         if (staging && session.transaction().stored == 0) co_await drop_staged(staging);
         if (!session.output().empty()) {
-            co_await conn->write(asio::buffer(session.output()), limits_.command_timeout, ec);
+            co_await conn->write(asio::buffer(session.output()), limits_.write_timeout, ec);
             session.output().clear();
             if (ec) break;
         }
         if (stopping() && action == Session::Action::read) break;
         if (action == Session::Action::close) break;
         if (action == Session::Action::read) {
-            std::size_t n = co_await conn->read_some(asio::buffer(buf), limits_.command_timeout, ec);
+            std::size_t n = co_await conn->read_some(asio::buffer(buf), ec);
             if (ec) break;
             session.receive(std::string_view(buf.data(), n));
         } else if (action == Session::Action::start_tls) {
@@ -128,21 +109,20 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
 }
 
 asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& session) {
-    if (!co_await pass_throttle(conn, throttle_)) {
+    const auto& creds = session.credentials();
+    if (!co_await pass_throttle(conn, throttle_, creds.authcid)) {
         session.auth_result(Session::AuthOutcome::throttled);
         co_return;
     }
     // A crypt hash takes milliseconds: check it on the store's pool, off the network thread.
-    const auto& creds = session.credentials();
     const auth::Directory& dir = *conn.snapshot->directory;
     auto check = [&](store::Store&) { return dir.authenticate(creds.authcid, creds.password); };
     auto user = co_await store_.run(check);
+    login_result(conn, throttle_, creds.authcid, user.has_value());
     if (user) {
-        throttle_.succeeded(conn.client);
         log_.info("smtp.auth", {{"client", conn.client.str()}, {"user", *user}, {"status", "ok"}});
         session.auth_result(Session::AuthOutcome::ok, *user);
     } else {
-        throttle_.failed(conn.client);
         log_.warn("smtp.auth", {{"client", conn.client.str()}, {"login", creds.authcid}, {"status", "failed"}});
         session.auth_result(Session::AuthOutcome::bad_credentials);
     }

@@ -30,10 +30,13 @@ namespace mxlab::smtp {
 using Snapshot = mail::Snapshot;  // shared with POP3 (and IMAP)
 
 struct ServerLimits {
-    std::chrono::seconds command_timeout{300};  // RFC 5321 section 4.5.3.2.7
-    std::chrono::seconds tls_handshake_timeout{60};
-    std::size_t connections_per_client = 50;    // Postfix's smtpd_client_connection_count_limit
-    std::size_t max_connections = 1000;
+    // RFC 5321 section 4.5.3.2.7's 5 minutes per command, with Postfix's
+    // smtpd_min_data_rate (500 bytes/s) keeping a long DATA alive, and an hour
+    // for the whole session (mail/read_budget.hpp).
+    mail::ReadBudget::Policy reads{std::chrono::seconds(300), 500, std::chrono::seconds(3600)};
+    std::chrono::seconds write_timeout{300};
+    // Counted from the accept: a lab client finishes in milliseconds, a silent one holds its slot no longer.
+    std::chrono::seconds tls_handshake_timeout{20};
     Limits session;
 };
 
@@ -52,8 +55,9 @@ private:
     std::shared_ptr<mail::Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
                                                       int kind) override;
     asio::awaitable<void> serve(std::shared_ptr<mail::Connection> conn) override;
-    void on_open(mail::Connection& conn) override;
-    void on_close(mail::Connection& conn) override;
+    std::size_t max_connections(const config::Limits& limits) const override { return limits.smtp_connections; }
+    std::string refusal(const Snapshot& snapshot, int kind, std::string_view why) const override;
+    mail::ReadBudget::Policy read_policy() const override { return limits_.reads; }
     // The message being received, as far as it is in the store already.
     using Staging = std::optional<store::BlobWriter>;
     asio::awaitable<void> authenticate(mail::Connection& conn, Session& session);
@@ -64,7 +68,6 @@ private:
     store::AsyncStore& store_;
     auth::LoginThrottle& throttle_;
     ServerLimits limits_;
-    std::map<config::IpAddr, std::size_t, bool (*)(const config::IpAddr&, const config::IpAddr&)> per_client_;  // under mutex_
     std::function<void()> on_queued_;
     std::atomic<std::uint64_t> next_id_{0};
     std::uint32_t id_prefix_;

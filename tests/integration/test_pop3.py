@@ -509,10 +509,11 @@ class Pop3Clients(Checks):
         self.assertEqual(d.cmd(b"STAT"), b"+OK 0 0\r\n", "jack's INBOX is empty")
         self.assertEqual(d.quit_and_wait(), b"+OK Logging out.\r\n")
 
-    # DESIGN.md section 5: failed logins are throttled per client address, one
-    # count for SMTP, POP3 and IMAP. Three failures go free; the fourth
-    # attempt from that address waits 0.5 s before its answer, even with the
-    # right password and over SMTP. 127.0.0.7 keeps the other tests' 127.0.0.1 clear.
+    # DESIGN.md section 3 [limits]: failed logins are throttled per client
+    # address and login, one count for SMTP, POP3 and IMAP. Three failures go
+    # free; the fourth attempt at that login from that address waits 0.5 s
+    # before its answer, even with the right password and over SMTP.
+    # 127.0.0.7 keeps the other tests' 127.0.0.1 clear.
     def test_failed_logins_slow_the_next_attempt_from_that_address(self):
         source = "127.0.0.7"
         for _ in range(3):

@@ -220,7 +220,7 @@ class SmtpReceive(unittest.TestCase):
                 self.assertTrue(c.makefile("rb").readline().startswith(b"220 "))
             with socket.create_connection(("127.0.0.1", self.lab.ports["smtp"]), timeout=10) as extra:
                 f = extra.makefile("rb")
-                self.assertEqual(f.readline(), b"421 mail.sina.com Error: too many connections from 127.0.0.1\r\n")
+                self.assertEqual(f.readline(), b"421 4.7.0 mail.sina.com Error: too many connections from 127.0.0.1; try again later\r\n")
                 self.assertEqual(f.readline(), b"", "and the server closes it")
             conns.pop().close()
             deadline = time.monotonic() + 5

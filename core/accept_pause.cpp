@@ -1,0 +1,51 @@
+// Pausing an accept loop that ran out of descriptors; see accept_pause.hpp.
+#include "core/accept_pause.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+// Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace mxlab {
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstWait{50};
+constexpr std::chrono::milliseconds kLongestWait{1000};  // how late a freed descriptor is noticed, at worst
+
+}  // namespace
+
+bool AcceptPause::out_of_resources(const boost::system::error_code& ec) {
+    if (ec.category() != boost::system::system_category()) return false;
+    switch (ec.value()) {
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM: return true;
+    default: return false;
+    }
+}
+
+asio::awaitable<void> AcceptPause::failed(const boost::system::error_code& ec) {
+    // A connection reset before it was taken (ECONNABORTED) and the like concern that connection only.
+    if (!out_of_resources(ec)) co_return;
+    if (failures_++ == 0) {
+        log_.error(event_ + ".accept.paused", {{"error", ec.message()},
+                                               {"detail", "no new connections until descriptors are free; "
+                                                          "raise LimitNOFILE or lower [limits]"}});
+    }
+    wait_ = wait_.count() == 0 ? kFirstWait : std::min(wait_ * 2, kLongestWait);
+    asio::steady_timer t(co_await asio::this_coro::executor, wait_);
+    boost::system::error_code ignored;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+}
+
+void AcceptPause::accepted() {
+    if (failures_ == 0) return;
+    log_.info(event_ + ".accept.resumed", {{"failed_accepts", failures_}});
+    failures_ = 0;
+    wait_ = std::chrono::milliseconds{0};
+}
+
+}  // namespace mxlab
