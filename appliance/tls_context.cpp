@@ -41,6 +41,13 @@ constexpr std::string_view kMarker = "# mxlab self-signed";
 // Our own pair is remade this long before it expires, so it never does.
 constexpr std::chrono::days kRenewBefore{30};
 
+// Mozilla's "intermediate" TLS 1.2 suites (ssl-config.mozilla.org, guidelines 5.7).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+
 // A certificate or key file is a few KiB; a file this large is a wrong path.
 constexpr std::size_t kMaxFileSize = 1 << 20;
 
@@ -299,9 +306,18 @@ std::shared_ptr<asio::ssl::context> load_tls_context(const config::Config& cfg) 
     // 1.2. Set here, not left to /etc/ssl/openssl.cnf, which another system may relax.
     if (SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION) != 1)
         throw StartError("cannot set the minimum TLS version: " + openssl_reason());
+    // TLS 1.2: forward-secret AEAD suites only, Mozilla's "intermediate" list.
+    // OpenSSL's default also offers RSA key exchange (a leaked key decrypts
+    // every recorded session) and CBC suites (padding oracles such as
+    // Lucky13). DHE stays for clients whose only AEAD suites with an RSA
+    // certificate are DHE ones (Windows 7's SChannel, so older Outlook);
+    // dh_auto gives them a group as strong as the certificate's key. TLS 1.3
+    // suites are all forward-secret AEAD: its defaults stay.
+    if (SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1 || SSL_CTX_set_dh_auto(h, 1) != 1)
+        throw StartError("cannot set the TLS 1.2 cipher suites: " + openssl_reason());
     // Compression: CRIME. Renegotiation: a client could make the server redo
     // the expensive half of a handshake at will. Server cipher order: the
-    // strong suites OpenSSL lists first win over a client's odd preferences.
+    // order of kTls12Ciphers wins over a client's odd preferences.
     SSL_CTX_set_options(h, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     return ctx;
 }

@@ -3,7 +3,8 @@
 // Reads [tls] cert and key (DESIGN.md section 3). When both files are missing
 // a self-signed pair is made for the appliance's names and written there;
 // a pair mxlab made is remade when the names change; a user's own pair is
-// only ever read. TLS 1.2 is the minimum (RFC 8996 deprecates 1.0 and 1.1).
+// only ever read. TLS 1.2 is the minimum (RFC 8996 deprecates 1.0 and 1.1),
+// with forward-secret AEAD suites only.
 //
 // Include this header only where a context is built or handed to a stream:
 // it pulls in Boost.Asio's ssl, which is slow to compile.
@@ -41,11 +42,12 @@ void ensure_tls_files(const config::Config& cfg, Logger& log);
 
 // Loads cfg.tls.cert (the server's certificate, then any chain certificates)
 // and cfg.tls.key (PEM, unencrypted) into a new server context: TLS 1.2 or
-// later, no compression, no renegotiation, the server's cipher order,
-// OpenSSL's default ciphers and groups. Writes nothing: `mxlab check` can use
-// it on existing files. Throws StartError naming the file and the problem
-// (unreadable, no certificate, encrypted key, "tls.key ... does not match
-// tls.cert ...").
+// later, no compression, no renegotiation, the server's cipher order; for
+// TLS 1.2 Mozilla's "intermediate" suites (ECDHE and DHE with AES-GCM or
+// ChaCha20-Poly1305), for TLS 1.3 and the groups OpenSSL's defaults. Writes
+// nothing: `mxlab check` can use it on existing files. Throws StartError
+// naming the file and the problem (unreadable, no certificate, encrypted key,
+// "tls.key ... does not match tls.cert ...").
 std::shared_ptr<asio::ssl::context> load_tls_context(const config::Config& cfg);
 
 // ensure_tls_files, then load_tls_context, then logs "tls.loaded" (subject,

@@ -506,6 +506,8 @@ struct ClientSide {
     boost::system::error_code handshake;
     int version = 0;
     long verify = -1;
+    std::string cipher;  // OpenSSL's name of the suite agreed on
+    int kx_bits = 0;     // size of the server's ephemeral key (DHE: the group's)
     std::string reply;
 };
 
@@ -523,6 +525,12 @@ ClientSide connect(std::uint16_t port, asio::ssl::context& client_ctx, const std
     out.verify = SSL_get_verify_result(stream.native_handle());
     if (out.handshake) return out;
     out.version = SSL_version(stream.native_handle());
+    out.cipher = SSL_get_cipher_name(stream.native_handle());
+    EVP_PKEY* kx = nullptr;
+    if (SSL_get_peer_tmp_key(stream.native_handle(), &kx) == 1) {
+        out.kx_bits = EVP_PKEY_get_bits(kx);
+        EVP_PKEY_free(kx);
+    }
     boost::system::error_code ec;
     asio::write(stream, asio::buffer(std::string("EHLO client.example\n")), ec);
     asio::streambuf buf;
@@ -613,6 +621,60 @@ TEST_F(Handshake, Tls11ClientIsRefusedByTheServer) {
     ASSERT_EQ(server.handshake.category(), asio::error::get_ssl_category()) << server.handshake.message();
     EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(server.handshake.value())), SSL_R_UNSUPPORTED_PROTOCOL)
         << server.handshake.message();
+}
+
+// A TLS 1.2 client offering only `suite`, at security level 0 so that a
+// refusal can only come from the server.
+std::unique_ptr<asio::ssl::context> tls12_client(const std::string& suite) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX* h = ctx->native_handle();
+    SSL_CTX_set_security_level(h, 0);
+    EXPECT_EQ(SSL_CTX_set_cipher_list(h, (suite + ":@SECLEVEL=0").c_str()), 1) << suite;
+    EXPECT_EQ(SSL_CTX_set_max_proto_version(h, TLS1_2_VERSION), 1);
+    ctx->set_verify_mode(asio::ssl::verify_none);
+    return ctx;
+}
+
+// Mozilla's "intermediate" profile: TLS 1.2 with forward-secret AEAD suites only.
+TEST_F(Handshake, Tls12RefusesRsaKeyExchangeAndCbcSuites) {
+    for (const std::string suite : {"AES128-SHA", "AES256-GCM-SHA384", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA",
+                                    "ECDHE-RSA-AES256-SHA384", "DHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA256"}) {
+        auto client_ctx = tls12_client(suite);
+        auto [server, client] = exchange(*client_ctx, "mail.sina.com");
+        EXPECT_TRUE(client.handshake) << suite << " was accepted: " << client.cipher;
+        ASSERT_TRUE(server.handshake) << suite;
+        ASSERT_EQ(server.handshake.category(), asio::error::get_ssl_category()) << server.handshake.message();
+        EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(server.handshake.value())), SSL_R_NO_SHARED_CIPHER)
+            << suite << ": " << server.handshake.message();
+    }
+}
+
+TEST_F(Handshake, Tls12ForwardSecretAeadSuitesConnect) {
+    for (const std::string suite : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                                    "ECDHE-RSA-CHACHA20-POLY1305", "DHE-RSA-AES128-GCM-SHA256",
+                                    "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305"}) {
+        auto client_ctx = tls12_client(suite);
+        auto [server, client] = exchange(*client_ctx, "mail.sina.com");
+        ASSERT_FALSE(client.handshake) << suite << ": " << client.handshake.message();
+        EXPECT_EQ(client.version, TLS1_2_VERSION);
+        EXPECT_EQ(client.cipher, suite);
+        // DHE gets a group as strong as the 2048-bit RSA key, not OpenSSL's "no DH parameters".
+        if (suite.starts_with("DHE")) {
+            EXPECT_GE(client.kx_bits, 2048) << suite;
+        }
+        EXPECT_EQ(client.reply, "EHLO client.example\n");
+    }
+}
+
+TEST_F(Handshake, Tls13KeepsItsDefaults) {
+    auto client_ctx = trusting_client(cert_pem());
+    for (const char* suite : {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
+        ASSERT_EQ(SSL_CTX_set_ciphersuites(client_ctx->native_handle(), suite), 1);
+        auto [server, client] = exchange(*client_ctx, "mail.sina.com");
+        ASSERT_FALSE(client.handshake) << suite << ": " << client.handshake.message();
+        EXPECT_EQ(client.version, TLS1_3_VERSION);
+        EXPECT_EQ(client.cipher, suite);
+    }
 }
 
 }  // namespace
