@@ -1,6 +1,10 @@
 // `mxlab check`: diagnostics, then a summary a student can compare with what they meant.
 #include "appliance/check.hpp"
 
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <string>
 #include <utility>
 
 namespace mxlab::appliance {
@@ -37,6 +41,33 @@ void print_listener(std::ostream& out, std::string_view service, bool enabled,
 }
 
 }  // namespace
+
+std::optional<config::Diagnostic> open_data_dir(const config::Config& cfg) {
+    const auto& dir = cfg.appliance.data_dir;
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) == 0) return std::nullopt;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return config::Diagnostic{config::Diagnostic::Severity::warning, {}, "appliance.data_dir",
+                              dir.string() + " has mode " + mode +
+                                  ": other local accounts can read the mail kept there; chmod 700 " + dir.string()};
+}
+
+std::vector<config::Diagnostic> check_disk(const config::Config& cfg) {
+    std::vector<config::Diagnostic> out;
+    if (auto d = open_data_dir(cfg)) out.push_back(std::move(*d));
+    return out;
+}
+
+config::LoadResult load_checked(const std::filesystem::path& file) {
+    auto result = config::load_file(file);
+    if (!result.ok()) return result;
+    for (auto& d : check_disk(*result.config)) {
+        if (d.severity == config::Diagnostic::Severity::error) result.config.reset();
+        result.diagnostics.push_back(std::move(d));
+    }
+    return result;
+}
 
 void print_summary(const config::Config& cfg, std::ostream& out) {
     const auto& a = cfg.appliance;
@@ -82,7 +113,7 @@ void print_summary(const config::Config& cfg, std::ostream& out) {
 }
 
 int check(const std::filesystem::path& file, std::ostream& out, std::ostream& err) {
-    auto result = config::load_file(file);
+    auto result = load_checked(file);
     for (const auto& d : result.diagnostics) err << config::format(file, d) << '\n';
     if (!result.ok()) {
         size_t errors = 0;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <ostream>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -14,5 +16,20 @@ int check(const std::filesystem::path& file, std::ostream& out, std::ostream& er
 
 // The summary alone, for a loaded config.
 void print_summary(const config::Config& cfg, std::ostream& out);
+
+// What load_file cannot judge because it is on disk, for `check` and `serve`
+// alike: open_data_dir.
+std::vector<config::Diagnostic> check_disk(const config::Config& cfg);
+
+// load_file, then check_disk on what it loaded: one list of diagnostics, and
+// no config when any of them is an error.
+config::LoadResult load_checked(const std::filesystem::path& file);
+
+// A warning when data_dir exists and group or others have any access to it:
+// it holds every user's mail. Not fixed silently, as Postfix and Dovecot do
+// not change the mode of a folder they did not create: an admin may have
+// opened it on purpose (a backup group). `serve` makes it 0700 when it
+// creates it.
+std::optional<config::Diagnostic> open_data_dir(const config::Config& cfg);
 
 }  // namespace mxlab::appliance

@@ -3,6 +3,7 @@
 #include "appliance/serve.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <csignal>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "appliance/check.hpp"
 #include "appliance/notify.hpp"
 #include "appliance/services.hpp"
 #include "config/config.hpp"
@@ -86,6 +88,7 @@ public:
         log_.set_level(log_level_of(*cfg_));
 
         std::error_code ec;
+        // 0700 under serve's umask; an existing one keeps its mode (check_disk warned).
         std::filesystem::create_directories(cfg_->appliance.data_dir, ec);
         if (ec) {
             return fail("data_dir " + cfg_->appliance.data_dir.string() + " cannot be created: " + ec.message() +
@@ -193,7 +196,12 @@ private:
 }  // namespace
 
 int serve(const std::filesystem::path& config_file, Logger& log) {
-    auto result = config::load_file(config_file);
+    // Before anything is created: data_dir, the store and the TLS key hold
+    // every user's mail and secrets, so what serve creates is its owner's
+    // alone (folders 0700, files 0600), whatever umask it was started with.
+    ::umask(077);
+    // With `mxlab check`'s look at the disk (an open data_dir is warned about).
+    auto result = load_checked(config_file);
     for (const auto& d : result.diagnostics) std::cerr << config::format(config_file, d) << '\n';
     if (!result.ok()) return 1;
     // A daemon writing to a closed pipe must get EPIPE, not die.
