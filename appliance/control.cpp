@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/accept_pause.hpp"
+
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
@@ -108,13 +110,16 @@ void ControlServer::stop() {
 }
 
 asio::awaitable<void> ControlServer::accept_loop() {
+    AcceptPause pause(log_, "control");
     for (;;) {
         boost::system::error_code ec;
         auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+            co_await pause.failed(ec);
             continue;
         }
+        pause.accepted();
         asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
     }
 }
