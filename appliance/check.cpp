@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace mxlab::appliance {
@@ -40,7 +41,59 @@ void print_listener(std::ostream& out, std::string_view service, bool enabled,
     out << '\n';
 }
 
+namespace fs = std::filesystem;
+
+config::Diagnostic error(std::string key, std::string message) {
+    return {config::Diagnostic::Severity::error, {}, std::move(key), std::move(message)};
+}
+
+fs::path default_tls_cert(const config::Config& cfg) { return cfg.appliance.data_dir / "tls" / "cert.pem"; }
+fs::path default_tls_key(const config::Config& cfg) { return cfg.appliance.data_dir / "tls" / "key.pem"; }
+
+// Why `p` is missing, or nothing when it exists or cannot be looked at (a
+// folder check may not enter: whoever runs serve may, and reading it then
+// says what is wrong).
+std::optional<std::string> missing_because(const fs::path& p) {
+    std::error_code ec;
+    if (fs::status(p, ec).type() != fs::file_type::not_found) return std::nullopt;
+    if (fs::is_symlink(fs::symlink_status(p, ec)))
+        return "is a symlink to " + fs::read_symlink(p, ec).string() + ", which does not exist";
+    return "does not exist";
+}
+
 }  // namespace
+
+bool explicit_tls(const config::Config& cfg) {
+    return cfg.tls.given && (cfg.tls.cert != default_tls_cert(cfg) || cfg.tls.key != default_tls_key(cfg));
+}
+
+std::vector<config::Diagnostic> missing_tls_files(const config::Config& cfg) {
+    std::vector<config::Diagnostic> out;
+    if (!explicit_tls(cfg)) return out;
+    const struct {
+        std::string_view key;
+        const fs::path& path;
+        fs::path default_path;
+        std::string_view other;
+        std::string_view what;
+    } files[] = {{"tls.cert", cfg.tls.cert, default_tls_cert(cfg), "tls.key", "certificate"},
+                 {"tls.key", cfg.tls.key, default_tls_key(cfg), "tls.cert", "private key"}};
+    for (const auto& f : files) {
+        const auto why = missing_because(f.path);
+        if (!why) continue;
+        const std::string key(f.key), other(f.other), what(f.what);
+        if (f.path == f.default_path) {
+            // Only the other key was written: this one is its default, not what the user meant.
+            out.push_back(error(key, f.path.string() + " (the default) " + *why + ": with " + other + " set, set " +
+                                         key + " to the " + what + " that goes with it"));
+        } else {
+            out.push_back(error(key, f.path.string() + " " + *why +
+                                         ": fix the path, or remove tls.cert and tls.key from [tls] to have mxlab "
+                                         "make a self-signed pair in data_dir (it makes none at a path you chose)"));
+        }
+    }
+    return out;
+}
 
 std::optional<config::Diagnostic> open_data_dir(const config::Config& cfg) {
     const auto& dir = cfg.appliance.data_dir;
@@ -54,7 +107,7 @@ std::optional<config::Diagnostic> open_data_dir(const config::Config& cfg) {
 }
 
 std::vector<config::Diagnostic> check_disk(const config::Config& cfg) {
-    std::vector<config::Diagnostic> out;
+    auto out = missing_tls_files(cfg);
     if (auto d = open_data_dir(cfg)) out.push_back(std::move(*d));
     return out;
 }

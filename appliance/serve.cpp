@@ -200,7 +200,8 @@ int serve(const std::filesystem::path& config_file, Logger& log) {
     // every user's mail and secrets, so what serve creates is its owner's
     // alone (folders 0700, files 0600), whatever umask it was started with.
     ::umask(077);
-    // With `mxlab check`'s look at the disk (an open data_dir is warned about).
+    // With `mxlab check`'s look at the disk: a missing explicit TLS pair is a
+    // config error (exit 1), like a typo in the TOML.
     auto result = load_checked(config_file);
     for (const auto& d : result.diagnostics) std::cerr << config::format(config_file, d) << '\n';
     if (!result.ok()) return 1;

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "appliance/check.hpp"
 #include "appliance/openssl_handles.hpp"
 #include "appliance/service.hpp"
 
@@ -160,7 +161,8 @@ void write_atomically(const fs::path& path, std::string_view content, mode_t mod
     }
 }
 
-// Makes a self-signed pair for `names` and writes it to cfg.tls.cert/key.
+// Makes a self-signed pair for `names` and writes it to cfg.tls.cert/key,
+// which are the two default paths (an explicit pair is never written).
 void write_self_signed(const config::Config& cfg, const std::vector<std::string>& names, std::string_view reason,
                        Logger& log) {
     PemPair pair;
@@ -175,15 +177,10 @@ void write_self_signed(const config::Config& cfg, const std::vector<std::string>
         std::string(kMarker) + " certificate for: " + join(names, " ") +
         "\n# mxlab makes a new pair when appliance.hostname or a domain's mx changes.\n"
         "# To use your own certificate, replace this file and the key file: mxlab never writes over those.\n";
-    if (cert.lexically_normal() == key.lexically_normal()) {
-        // tls.cert and tls.key name one file: both PEM blocks go in it, private.
-        write_atomically(cert, cert_header + pair.cert + pair.key, 0600);
-    } else {
-        // Key first: a crash between the two renames leaves a pair of ours
-        // that does not match, which the next start remakes.
-        write_atomically(key, std::string(kMarker) + " key, for " + cert.filename().string() + "\n" + pair.key, 0600);
-        write_atomically(cert, cert_header + pair.cert, 0644);
-    }
+    // Key first: a crash between the two renames leaves a pair of ours
+    // that does not match, which the next start remakes.
+    write_atomically(key, std::string(kMarker) + " key, for " + cert.filename().string() + "\n" + pair.key, 0600);
+    write_atomically(cert, cert_header + pair.cert, 0644);
     log.info("tls.self_signed", {{"cert", cert.string()},
                                  {"key", key.string()},
                                  {"names", join(names, ",")},
@@ -226,6 +223,12 @@ std::vector<std::string> tls_names(const config::Config& cfg) {
 }
 
 void ensure_tls_files(const config::Config& cfg, Logger& log) {
+    if (explicit_tls(cfg)) {
+        // The user's pair, used as given: a missing file is an error, never a reason to write one.
+        if (const auto missing = missing_tls_files(cfg); !missing.empty())
+            throw StartError(missing.front().key + " " + missing.front().message);
+        return;
+    }
     const auto names = tls_names(cfg);
     const fs::path& cert = cfg.tls.cert;
     const fs::path& key = cfg.tls.key;

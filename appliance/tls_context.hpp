@@ -1,10 +1,10 @@
 // The TLS server context the mail listeners share: SMTP STARTTLS (587, 25) and implicit TLS (465), later POP3/IMAP.
 //
-// Reads [tls] cert and key (DESIGN.md section 3). When both files are missing
-// a self-signed pair is made for the appliance's names and written there;
-// a pair mxlab made is remade when the names change; a user's own pair is
-// only ever read. TLS 1.2 is the minimum (RFC 8996 deprecates 1.0 and 1.1),
-// with forward-secret AEAD suites only.
+// Reads [tls] cert and key (DESIGN.md section 3). Without them in the TOML a
+// self-signed pair for the appliance's names is made at the defaults under
+// data_dir, and remade when the names change; a pair the TOML names is only
+// ever read, and a missing one is an error. TLS 1.2 is the minimum (RFC 8996
+// deprecates 1.0 and 1.1), with forward-secret AEAD suites only.
 //
 // Include this header only where a context is built or handed to a stream:
 // it pulls in Boost.Asio's ssl, which is slow to compile.
@@ -26,9 +26,11 @@ namespace mxlab::appliance {
 // duplicates.
 std::vector<std::string> tls_names(const config::Config& cfg);
 
-// Makes sure cfg.tls.cert and cfg.tls.key hold a pair to load, writing a
-// self-signed one (key 0600, cert 0644, each written atomically; the folder is
-// created) when:
+// Makes sure cfg.tls.cert and cfg.tls.key hold a pair to load. An explicit
+// pair (explicit_tls, appliance/check.hpp) is never written: a missing file
+// throws StartError with missing_tls_files' message. Otherwise it writes a
+// self-signed pair (key 0600, cert 0644, each written atomically; the folder
+// is created) when:
 //   - both files are missing;
 //   - the pair is mxlab's own (its files start with a "# mxlab self-signed"
 //     line) and no longer covers tls_names(cfg) (hostname or an mx changed),

@@ -60,6 +60,24 @@ class ServeLifecycle(unittest.TestCase):
             self.assertEqual(m.proc.wait(20), 2)
             self.assertIn("data_dir", m.log())
 
+    def test_missing_explicit_tls_pair_exits_1_and_writes_nothing(self):
+        # DESIGN.md section 2: explicit tls.cert/tls.key are used as given; missing ones are a config error.
+        with Mxlab(ports={"smtps": free_port()}) as m:
+            live = os.path.join(m.workdir, "letsencrypt", "live", "mail.sina.com")
+            cert, key = os.path.join(live, "fullchain.pem"), os.path.join(live, "privkey.pem")
+            m.write_config(lab_config(m.ports, m.data_dir, extra=f'[tls]\ncert = "{cert}"\nkey = "{key}"\n'))
+            m.start(expect_ready=False)
+            self.assertEqual(m.proc.wait(20), 1, m.log())
+            self.assertIn(f"mxlab.toml: error: tls.cert: {cert} does not exist: fix the path, or remove tls.cert "
+                          "and tls.key from [tls]", m.log())
+            self.assertIn(f"error: tls.key: {key} does not exist", m.log())
+            self.assertFalse(os.path.exists(os.path.join(m.workdir, "letsencrypt")))  # no folder made, no pair in it
+            self.assertFalse(os.path.exists(m.data_dir))
+            r = m.run_cli("check")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(f"error: tls.cert: {cert} does not exist", r.stderr)
+            self.assertIn("mxlab.toml: 2 errors", r.stderr)
+
     def test_missing_config_exits_1(self):
         r = run(MXLAB, "serve", "-c", "/nonexistent/mxlab.toml")
         self.assertEqual(r.returncode, 1)

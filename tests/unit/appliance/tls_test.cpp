@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "appliance/check.hpp"
 #include "appliance/openssl_handles.hpp"
 #include "appliance/self_signed.hpp"
 #include "appliance/service.hpp"
@@ -446,14 +447,87 @@ TEST_F(TlsTest, DanglingSymlinksAreTheUsersNotMissingFiles) {
 }
 
 TEST_F(TlsTest, OneFileForCertAndKey) {
+    const PemPair user = make_self_signed({"mail.sina.com", "mx.bigsky.com"});
+    const fs::path both = data() / "tls" / "both.pem";
+    write(both, user.cert + user.key);
+    ::chmod(both.c_str(), 0640);
     auto cfg = make_config("mail.sina.com", "[tls]\ncert = \"tls/both.pem\"\nkey = \"tls/both.pem\"\n");
     auto ctx = make_tls_context(cfg, logs_.log());
-    const fs::path both = data() / "tls" / "both.pem";
-    EXPECT_EQ(mode_of(both), 0600u);
-    const std::string text = read(both);
-    EXPECT_TRUE(key_matches(text, text));
-    EXPECT_EQ(certificate_info(*ctx).sha256, inspect_certificate(text).sha256);
+    EXPECT_EQ(certificate_info(*ctx).sha256, inspect_certificate(user.cert).sha256);
+    EXPECT_EQ(read(both), user.cert + user.key);
+    EXPECT_EQ(mode_of(both), 0640u);
+    EXPECT_EQ(logs_.count("event=tls.self_signed"), 0) << logs_.text();
+}
+
+// --- an explicit tls.cert/tls.key: used as given, never made (DESIGN.md section 2) ---
+
+TEST_F(TlsTest, ExplicitPairThatIsMissingIsAnErrorAndNothingIsWritten) {
+    // A typo in a path outside data_dir, one inside it, and a link to nowhere:
+    // each would have been filled with a self-signed pair, folders and all.
+    const fs::path elsewhere = dir_ / "etc" / "letsencrypt" / "live" / "mail";
+    fs::create_directories(data() / "tls");
+    fs::create_symlink(dir_ / "nowhere.pem", data() / "tls" / "link.pem");
+    const struct {
+        std::string toml;
+        fs::path cert;
+        std::string why;
+    } cases[] = {
+        {"cert = \"" + (elsewhere / "fullchain.pem").string() + "\"\nkey = \"" + (elsewhere / "privkey.pem").string() + "\"\n",
+         elsewhere / "fullchain.pem", "does not exist"},
+        {"cert = \"certs/mail.pem\"\nkey = \"certs/mail.key\"\n", data() / "certs" / "mail.pem", "does not exist"},
+        {"cert = \"tls/link.pem\"\nkey = \"tls/link.pem\"\n", data() / "tls" / "link.pem",
+         "is a symlink to " + (dir_ / "nowhere.pem").string() + ", which does not exist"},
+    };
+    for (const auto& c : cases) {
+        const auto cfg = make_config("mail.sina.com", "[tls]\n" + c.toml);
+        EXPECT_TRUE(explicit_tls(cfg));
+        const std::string err = start_error(cfg);
+        EXPECT_NE(err.find("tls.cert " + c.cert.string() + " " + c.why + ": fix the path, or remove tls.cert and tls.key"),
+                  std::string::npos)
+            << err;
+        const auto diags = missing_tls_files(cfg);
+        ASSERT_FALSE(diags.empty()) << c.toml;
+        EXPECT_EQ(diags.front().severity, config::Diagnostic::Severity::error);
+        EXPECT_EQ(diags.front().key, "tls.cert");
+    }
+    EXPECT_FALSE(fs::exists(dir_ / "etc"));
+    EXPECT_FALSE(fs::exists(data() / "certs"));
+    EXPECT_FALSE(fs::exists(dir_ / "nowhere.pem"));
+    EXPECT_FALSE(fs::exists(cert_path()));
+    EXPECT_EQ(logs_.count("event=tls.self_signed"), 0) << logs_.text();
+}
+
+TEST_F(TlsTest, ExplicitCertWithoutKeyNamesTheDefaultKey) {
+    const fs::path cert = dir_ / "mail.pem";
+    write(cert, make_self_signed({"mail.sina.com"}).cert);
+    const auto cfg = make_config("mail.sina.com", "[tls]\ncert = \"" + cert.string() + "\"\n");
+    const std::string err = start_error(cfg);
+    EXPECT_NE(err.find("tls.key " + key_path().string() + " (the default) does not exist: with tls.cert set, set tls.key"),
+              std::string::npos)
+        << err;
+    EXPECT_FALSE(fs::exists(key_path()));
+}
+
+TEST_F(TlsTest, ExplicitPairIsNeverRemade) {
+    // mxlab's own pair for other names, named in the TOML: read as it is, like any user's pair.
+    const PemPair old = make_self_signed({"old.sina.com"});
+    const fs::path cert = dir_ / "keep" / "cert.pem", key = dir_ / "keep" / "key.pem";
+    write(cert, "# mxlab self-signed certificate\n" + old.cert);
+    write(key, "# mxlab self-signed key\n" + old.key);
+    const auto cfg = make_config("mail.sina.com", "[tls]\ncert = \"" + cert.string() + "\"\nkey = \"" + key.string() + "\"\n");
+    auto ctx = make_tls_context(cfg, logs_.log());
+    EXPECT_EQ(certificate_info(*ctx).sha256, inspect_certificate(old.cert).sha256);
+    EXPECT_EQ(read(cert), "# mxlab self-signed certificate\n" + old.cert);
+    EXPECT_EQ(logs_.count("event=tls.self_signed"), 0) << logs_.text();
+}
+
+TEST_F(TlsTest, DefaultsWrittenOutAreDefaults) {
+    // DESIGN.md section 3's sample [tls] block, copied as it is: a pair is made as when it is left out.
+    const auto cfg = make_config("mail.sina.com", "[tls]\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\n");
+    EXPECT_FALSE(explicit_tls(cfg));
+    EXPECT_TRUE(missing_tls_files(cfg).empty());
     make_tls_context(cfg, logs_.log());
+    EXPECT_TRUE(key_matches(read(cert_path()), read(key_path())));
     EXPECT_EQ(logs_.count("event=tls.self_signed"), 1) << logs_.text();
 }
 
