@@ -16,6 +16,31 @@ namespace mxlab::appliance {
 
 namespace {
 
+// The store's news as log lines. The store takes this hook rather than a
+// Logger: mail/store stays free of core/log, and its tests watch the events
+// directly.
+void log_store_event(Logger& log, const std::filesystem::path& data_dir, const store::StoreEvent& e) {
+    using Kind = store::StoreEvent::Kind;
+    switch (e.kind) {
+    case Kind::disk_full:
+        log.error("store.disk_full", {{"data_dir", data_dir.string()}, {"free_bytes", e.free_bytes}, {"detail", e.detail},
+                                      {"action", "free space on the file system holding data_dir: until then mail gets 451 and "
+                                                 "POP3 deletions fail; the store resumes by itself, no restart needed"}});
+        return;
+    case Kind::write_error:
+        log.error("store.write_error", {{"data_dir", data_dir.string()}, {"detail", e.detail},
+                                        {"action", "check the disk holding data_dir (dmesg): until the store can write, mail gets "
+                                                   "451; it retries by itself"}});
+        return;
+    case Kind::recovered:
+        log.info("store.recovered", {{"outage_ms", e.outage.count()}, {"attempts", e.attempts}});
+        return;
+    case Kind::rocksdb:
+        log.debug("store.rocksdb", {{"detail", e.detail}});
+        return;
+    }
+}
+
 class MailService final : public Service {
 public:
     MailService(asio::io_context& io, Logger& log, std::shared_ptr<Zones> zones, std::shared_ptr<ControlServer> control)
@@ -35,7 +60,9 @@ public:
 
     void start(std::shared_ptr<const config::Config> cfg) override {
         try {
-            store_ = std::make_unique<store::Store>(store::StoreOptions{cfg->appliance.data_dir / "store"});
+            store::StoreOptions options{cfg->appliance.data_dir / "store"};
+            options.on_event = [&log = log_, dir = cfg->appliance.data_dir](const store::StoreEvent& e) { log_store_event(log, dir, e); };
+            store_ = std::make_unique<store::Store>(options);
         } catch (const std::exception& e) {
             throw StartError(e.what());
         }

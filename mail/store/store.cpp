@@ -76,13 +76,15 @@ void check_schema(const Db& db) {
         throw StoreOpenError("the mail store at " + db.path().string() + " has layout version " + version + ", this mxlab knows " +
                              std::string(schema_version) + "; run the mxlab that wrote it, or move the directory aside");
     }
-    if (!s.ok()) throw StoreOpenError("cannot initialise the mail store at " + db.path().string() + ": " + s.ToString());
+    if (!s.ok())
+        throw StoreOpenError("cannot initialise the mail store at " + db.path().string() + ": " + s.ToString() + "; " +
+                             open_hint(s, db.path()));
 }
 
 }  // namespace
 
 Store::Store(const StoreOptions& options) : path_(options.path) {
-    db_ = std::make_unique<Db>(options.path, options.cache_bytes);
+    db_ = std::make_unique<Db>(options);
     check_schema(*db_);
     next_blob_ = resume_blob_ids(*db_);
     writer_ = std::make_unique<GroupCommit>(*db_, next_blob_);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -31,6 +32,10 @@
 #include "mail/store/status.hpp"
 #include "mail/store/types.hpp"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace mxlab::store {
 
 class Db;
@@ -39,6 +44,13 @@ class GroupCommit;
 struct StoreOptions {
     std::filesystem::path path;             // the database directory, e.g. data_dir / "store"
     std::size_t cache_bytes = 32u << 20;    // RocksDB block cache
+    StoreEventHook on_event;                // may be empty; must be quick and thread-safe
+    // Once RocksDB stops taking writes (a full disk), DB::Resume is tried
+    // after resume_first, then at doubling intervals up to resume_max, for as
+    // long as the error lasts (recovery.hpp).
+    std::chrono::milliseconds resume_first{1000};
+    std::chrono::milliseconds resume_max{10000};
+    rocksdb::Env* env = nullptr;  // null: the default; tests pass one that fails writes on demand
 };
 
 template <class T>

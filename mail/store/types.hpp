@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -178,5 +179,23 @@ struct StoreStats {
     std::uint64_t syncs = 0;    // synced WAL writes: one per group with something to write
     std::uint64_t max_group = 0;
 };
+
+// What the store has to say beyond return values, for the service's log
+// (StoreOptions::on_event): RocksDB stopped taking writes, writes work again,
+// RocksDB's own log lines. Reported on RocksDB's and the store's threads.
+struct StoreEvent {
+    enum class Kind {
+        disk_full,    // writes fail: the store's file system is full (once per outage)
+        write_error,  // writes fail: another I/O error (once per outage)
+        recovered,    // writes work again after disk_full or write_error
+        rocksdb,      // a warning or error line of RocksDB's own log (db.cpp says why there is no LOG file)
+    };
+    Kind kind;
+    std::string detail;                  // RocksDB's status, or its log line
+    std::uint64_t free_bytes = 0;        // disk_full: what the file system has free now
+    std::chrono::milliseconds outage{};  // recovered: how long writes failed
+    unsigned attempts = 0;               // recovered: DB::Resume calls it took
+};
+using StoreEventHook = std::function<void(const StoreEvent&)>;
 
 }  // namespace mxlab::store
