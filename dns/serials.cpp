@@ -16,7 +16,13 @@ namespace mxlab::dns {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    const int err = errno;
+    std::string text = std::strerror(err);
+    if (err == ENOSPC || err == EDQUOT)
+        text += " (the file system holding data_dir is full: free space on it, or move data_dir to a larger one)";
+    return text;
+}
 
 // Writes all of `data` to fd; false on error (errno set).
 bool write_all(int fd, std::string_view data) {
@@ -119,7 +125,11 @@ std::optional<std::string> SerialStore::save() {
     {
         Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
         if (f.fd < 0) return tmp.string() + ": cannot create: " + errno_text();
-        if (!write_all(f.fd, text) || ::fsync(f.fd) != 0) return tmp.string() + ": cannot write: " + errno_text();
+        if (!write_all(f.fd, text) || ::fsync(f.fd) != 0) {
+            auto why = tmp.string() + ": cannot write: " + errno_text();
+            ::unlink(tmp.c_str());  // a half-written copy helps nobody and holds space on a full disk
+            return why;
+        }
     }
     if (::rename(tmp.c_str(), file_.c_str()) != 0) return file_.string() + ": cannot replace: " + errno_text();
     // The rename is durable only once the folder is synced.

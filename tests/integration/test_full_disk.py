@@ -10,6 +10,7 @@ however a test ends.
 
 import errno
 import os
+import shutil
 import poplib
 import smtplib
 import subprocess
@@ -149,6 +150,33 @@ class FullDisk(unittest.TestCase):
         fill(self.filler)
         code, log = self.start_expecting_failure()
         self.assertExitedTwoSayingFull(code, log)
+
+    # Item 3: a new data_dir with a little room left, less than a fresh store
+    # and the DNS serials file need: whichever write fails first, mxlab exits
+    # 2 saying the disk is full, or it has room and starts. Never an abort.
+    def test_start_with_a_little_room_left(self):
+        for room in (16 << 10, 64 << 10, 96 << 10, 512 << 10):
+            with self.subTest(room=room):
+                for leftover in os.listdir(self.lab.data_dir):
+                    path = os.path.join(self.lab.data_dir, leftover)
+                    shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+                fill(self.filler)
+                os.truncate(self.filler, os.path.getsize(self.filler) - room)
+                self.lab.start(expect_ready=False)
+                started = False
+                try:
+                    self.lab.wait_notify("READY=1", 30)
+                    started = True
+                except AssertionError:
+                    pass
+                code = self.lab.stop()
+                log = self.lab.log()
+                print(f"{room >> 10} KiB free: exit {code}, {[l for l in log.splitlines() if 'start.failed' in l or 'event=ready' in l]}", flush=True)
+                if started:
+                    self.assertEqual(code, 0, log[-3000:])
+                else:
+                    self.assertExitedTwoSayingFull(code, log[-3000:])
+                open(self.lab.log_path, "w").close()
 
     # Item 3: a store with mail in it, and the disk filled while mxlab was
     # down; once space is back it starts and the mail is all there.
