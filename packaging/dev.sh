@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's two set-up commands:
 #   packaging/dev.sh run    install build deps, build, run mxlab on config/examples/dev.toml
-#   packaging/dev.sh test   install test deps, build (plain and ASan+UBSan), run every test
+#   packaging/dev.sh test   install test deps, build (plain and ASan+UBSan), fuzz briefly, run every test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +30,12 @@ case "$what" in
     build build -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
     build build-asan -DMXLAB_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
     echo "dev.sh: built in $(( $(date +%s) - start )) s" >&2
-    start=$(date +%s)
     status=0
+    # The libFuzzer targets (clang), each briefly from its checked-in seeds.
+    start=$(date +%s)
+    bash tests/fuzz/run.sh 15 || status=1
+    echo "dev.sh: fuzzed in $(( $(date +%s) - start )) s" >&2
+    start=$(date +%s)
     (cd build && ctest --output-on-failure -j "$jobs") || status=1
     # halt_on_error keeps a sanitizer finding from passing unnoticed.
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
