@@ -34,6 +34,7 @@ constexpr const char* kUsage =
     "  zone   [-c FILE] [DOMAIN...] print the zones it would serve, zone-file syntax\n"
     "  passwd                      read a password on stdin, print a hash for the TOML\n"
     "  queue  [-c FILE] list | retry [ID] | delete ID\n"
+    "  unblock [-c FILE] ADDRESS   forget the failed logins of a client address\n"
     "  status [-c FILE]            services, listeners, zones, queue size\n"
     "  version                     print the version\n"
     "\n"
@@ -124,22 +125,34 @@ int cmd_passwd() {
     }
     return 0;
 }
-// `mxlab queue ...`: asks the running daemon of this config through its control socket.
-int cmd_queue(const std::filesystem::path& file, const std::vector<std::string>& rest) {
-    std::string error;
-    if (!queue::parse_queue_command(rest, error)) return usage_error("queue: " + error);
+// Sends `words` to the running daemon of this config through its control socket and prints its answer.
+int ask_daemon(const std::filesystem::path& file, const std::vector<std::string>& words) {
     auto result = config::load_file(file);
     if (!result.ok()) {
         for (const auto& d : result.diagnostics) std::cerr << config::format(file, d) << '\n';
         return 1;
     }
+    auto reply = control_request(*result.config, words);
+    (reply.ok ? std::cout : std::cerr) << (reply.ok ? "" : "mxlab: " + words.front() + ": ") << reply.text << std::flush;
+    // 2: no daemon to ask (a runtime failure); 1: the daemon refused the request.
+    return reply.ok ? 0 : reply.reached ? 1 : 2;
+}
+
+// `mxlab queue ...`.
+int cmd_queue(const std::filesystem::path& file, const std::vector<std::string>& rest) {
+    std::string error;
+    if (!queue::parse_queue_command(rest, error)) return usage_error("queue: " + error);
     std::vector<std::string> words{"queue"};
     words.insert(words.end(), rest.begin(), rest.end());
     if (rest.empty()) words.push_back("list");
-    auto reply = control_request(*result.config, words);
-    (reply.ok ? std::cout : std::cerr) << (reply.ok ? "" : "mxlab: queue: ") << reply.text << std::flush;
-    // 2: no daemon to ask (a runtime failure); 1: the daemon refused the request.
-    return reply.ok ? 0 : reply.reached ? 1 : 2;
+    return ask_daemon(file, words);
+}
+
+// `mxlab unblock ADDRESS`.
+int cmd_unblock(const std::filesystem::path& file, const std::vector<std::string>& rest) {
+    if (rest.size() != 1) return usage_error("unblock takes one client address, like 10.0.1.7");
+    if (!config::IpAddr::parse(rest[0])) return usage_error("unblock: \"" + rest[0] + "\" is not an IPv4 or IPv6 address");
+    return ask_daemon(file, {"unblock", rest[0]});
 }
 
 }  // namespace
@@ -173,6 +186,7 @@ int run_cli(int argc, char** argv) {
     }
     if (cmd == "zone") return print_zones(args->config, args->rest, std::cout, std::cerr);
     if (cmd == "queue") return cmd_queue(args->config, args->rest);
+    if (cmd == "unblock") return cmd_unblock(args->config, args->rest);
     if (cmd == "status") {
         std::cerr << "mxlab: " << cmd << ": not available in this version yet\n";
         return 2;

@@ -142,9 +142,21 @@ private:
         return r;
     }
 
-    // `mxlab queue list | retry [ID] | delete ID`.
+    // `mxlab queue list | retry [ID] | delete ID` and `mxlab unblock ADDRESS`.
     void add_control_commands() {
         control_->add("queue", [this](std::vector<std::string> args) { return queue_command(std::move(args)); });
+        control_->add("unblock", [this](std::vector<std::string> args) { return unblock_command(std::move(args)); });
+    }
+
+    // Forgets the failed logins from one client (its IPv6 /64), so a class
+    // locked out by one student's typos can log in at once.
+    asio::awaitable<ControlReply> unblock_command(std::vector<std::string> args) {
+        const auto address = args.size() == 1 ? config::IpAddr::parse(args[0]) : std::nullopt;
+        if (!address) co_return ControlReply{false, "unblock takes one client address, like 10.0.1.7\n"};
+        const auto forgotten = throttle_.unblock(*address);
+        log_.info("auth.unblocked", {{"client", address->str()}, {"entries", forgotten}});
+        co_return ControlReply{true, forgotten ? address->str() + ": its failed logins are forgotten; it may log in again\n"
+                                               : address->str() + ": no failed logins were counted for it\n"};
     }
 
     asio::awaitable<ControlReply> queue_command(std::vector<std::string> args) {

@@ -206,20 +206,25 @@ std::string throttle_key(const Connection& conn, std::string_view login) {
 
 }  // namespace
 
-asio::awaitable<bool> TcpServer::pass_throttle(Connection& conn, auth::LoginThrottle& throttle, std::string_view login) {
+asio::awaitable<std::optional<std::chrono::seconds>> TcpServer::pass_throttle(Connection& conn, auth::LoginThrottle& throttle,
+                                                                                 std::string_view login) {
     const auto policy = auth::LoginThrottle::Policy::from(conn.snapshot->config->limits);
     auto verdict = throttle.check(conn.client, throttle_key(conn, login), policy);
     if (verdict.refuse) {
-        log_.warn(protocol_ + ".auth.throttled",
-                  {{"client", conn.client.str()}, {"login", login}, {"retry_after", verdict.retry_after.count()}});
-        co_return false;
+        if (auto n = throttled_.note(conn.client.client_scope())) {
+            log_.warn(protocol_ + ".auth.throttled", {{"client", conn.client.str()},
+                                                      {"login", login},
+                                                      {"retry_after", verdict.retry_after.count()},
+                                                      {"refused", n}});
+        }
+        co_return verdict.retry_after;
     }
     if (verdict.delay.count() > 0) {
         asio::steady_timer t(conn.stream.get_executor(), verdict.delay);
         boost::system::error_code ec;
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    co_return true;
+    co_return std::nullopt;
 }
 
 void TcpServer::login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok) {

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -85,10 +86,11 @@ protected:
     std::shared_ptr<const Snapshot> snapshot() const;
     bool stopping() const { return stopping_; }
     // Before a password check for `login` (as the client typed it): waits out
-    // the delay `throttle` sets for this client and login. False when it
-    // refuses the attempt outright (logged as "<protocol>.auth.throttled");
-    // the caller answers "try later".
-    asio::awaitable<bool> pass_throttle(Connection& conn, auth::LoginThrottle& throttle, std::string_view login);
+    // the delay `throttle` sets for this client and login. When it refuses the
+    // attempt outright (logged as "<protocol>.auth.throttled"), how long the
+    // lock-out has left, for the caller's "try again in ..." reply.
+    asio::awaitable<std::optional<std::chrono::seconds>> pass_throttle(Connection& conn, auth::LoginThrottle& throttle,
+                                                                       std::string_view login);
     // After the password check: counts a failure, or forgets this login's failures.
     void login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok);
 
@@ -123,7 +125,8 @@ private:
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::shared_ptr<const Snapshot> snapshot_;
     std::map<config::IpAddr, std::size_t> per_client_;  // open connections per client scope, under mutex_
-    LogLimiter<config::IpAddr> refusals_;
+    LogLimiter<config::IpAddr> refusals_;   // "<protocol>.limit" lines
+    LogLimiter<config::IpAddr> throttled_;  // "<protocol>.auth.throttled" lines
     std::atomic<bool> stopping_{false};
 };
 

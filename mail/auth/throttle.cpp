@@ -125,20 +125,28 @@ void LoginThrottle::succeeded(const config::IpAddr& client, std::string_view log
     logins_.erase(LoginKey{client.client_scope(), config::lower(login)});
 }
 
-void LoginThrottle::unblock(const config::IpAddr& client) {
+std::size_t LoginThrottle::unblock(const config::IpAddr& client) {
     const auto scope = client.client_scope();
     const std::lock_guard lock(mutex_);
+    const std::size_t before = clients_.map.size() + logins_.map.size();
     clients_.erase(scope);
     for (auto it = logins_.order.begin(); it != logins_.order.end();) {
         auto next = std::next(it);
         if (it->client == scope) logins_.erase(LoginKey(*it));
         it = next;
     }
+    return before - clients_.map.size() - logins_.map.size();
 }
 
 std::size_t LoginThrottle::size() const {
     const std::lock_guard lock(mutex_);
     return clients_.map.size() + logins_.map.size();
+}
+
+std::string wait_text(std::chrono::seconds wait) {
+    const auto s = std::max<std::int64_t>(wait.count(), 1);
+    if (s < 120) return std::to_string(s) + (s == 1 ? " second" : " seconds");
+    return std::to_string((s + 59) / 60) + " minutes";
 }
 
 }  // namespace mxlab::auth

@@ -58,8 +58,8 @@ public:
                 Clock::time_point now = Clock::now());
     // Forgets this (client, login)'s failures, and nothing else.
     void succeeded(const config::IpAddr& client, std::string_view login);
-    // Forgets every failure from `client` (mxlab unblock).
-    void unblock(const config::IpAddr& client);
+    // Forgets every failure from `client` (mxlab unblock); how many entries went.
+    std::size_t unblock(const config::IpAddr& client);
 
     std::size_t size() const;  // entries remembered, both tables (for tests)
 
@@ -98,5 +98,8 @@ private:
     Table<config::IpAddr, ClientHash> clients_;
     Table<LoginKey, LoginHash> logins_;
 };
+
+// "40 seconds", "5 minutes": how long a refused client is told to wait, rounded up.
+std::string wait_text(std::chrono::seconds wait);
 
 }  // namespace mxlab::auth

@@ -137,8 +137,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> base) {
 
 asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
     const auto& creds = session.credentials();
-    if (!co_await pass_throttle(conn, throttle_, creds.authcid)) {
-        session.auth_result(Session::AuthOutcome::throttled);
+    if (auto locked = co_await pass_throttle(conn, throttle_, creds.authcid)) {
+        session.auth_throttled(*locked);
         co_return;
     }
 

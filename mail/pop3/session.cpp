@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "config/ascii.hpp"
+#include "mail/auth/throttle.hpp"
 
 namespace mxlab::pop3 {
 
@@ -223,6 +224,12 @@ void Session::auth_result(AuthOutcome outcome, std::string_view user, std::vecto
         err("[IN-USE] Mailbox is locked by another POP3 session.");  // RFC 2449 section 8.1.2
         return;
     }
+}
+
+void Session::auth_throttled(std::chrono::seconds retry_after) {
+    waiting_ = false;
+    credentials_ = {};
+    err("[SYS/TEMP] Too many failed logins; try again in " + auth::wait_text(retry_after) + ".");  // RFC 3206 section 5
 }
 
 Session::Action Session::on_stls() {

@@ -19,6 +19,7 @@
 // Reads: appliance.hostname (greeting), tls.require_for_auth.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -93,6 +94,8 @@ public:
         in_use,           // another POP3 session holds the maildrop: -ERR [IN-USE] (RFC 2449 section 8.1.2)
     };
     void auth_result(AuthOutcome outcome, std::string_view user = {}, std::vector<Message> maildrop = {});
+    // Instead of auth_result: the throttle refused the attempt; the reply says how long to wait.
+    void auth_throttled(std::chrono::seconds retry_after);
 
     // Action::retrieve
     struct Retrieval {

@@ -110,8 +110,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
 
 asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& session) {
     const auto& creds = session.credentials();
-    if (!co_await pass_throttle(conn, throttle_, creds.authcid)) {
-        session.auth_result(Session::AuthOutcome::throttled);
+    if (auto locked = co_await pass_throttle(conn, throttle_, creds.authcid)) {
+        session.auth_throttled(*locked);
         co_return;
     }
     // A crypt hash takes milliseconds: check it on the store's pool, off the network thread.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "config/ascii.hpp"
+#include "mail/auth/throttle.hpp"
 #include "mail/date.hpp"
 
 namespace mxlab::smtp {
@@ -555,9 +556,17 @@ void Session::auth_result(AuthOutcome outcome, std::string_view user) {
         error(535, "5.7.8", "Error: authentication failed");
         return;
     case AuthOutcome::throttled:
-        reply(454, "4.7.0", "Error: too many failed logins from your address; try again later");
+        reply(454, "4.7.0", "Error: too many failed logins; try again later");
         return;
     }
+}
+
+void Session::auth_throttled(std::chrono::seconds retry_after) {
+    state_ = State::ready;
+    credentials_ = {};
+    // RFC 4954 section 6: 454 is a temporary failure; the client may try later, and now knows when.
+    // It counts as an error, so a client that keeps trying is hung up on.
+    error(454, "4.7.0", "Error: too many failed logins; try again in " + auth::wait_text(retry_after));
 }
 
 std::string Session::received_header() const {

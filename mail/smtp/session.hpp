@@ -119,6 +119,8 @@ public:
     enum class AuthOutcome { ok, bad_credentials, throttled };
     // `user`: the canonical address when ok.
     void auth_result(AuthOutcome outcome, std::string_view user = {});
+    // Instead of auth_result: the throttle refused the attempt; the reply says how long to wait.
+    void auth_throttled(std::chrono::seconds retry_after);
 
     // Action::store_part: `ok` says whether the bytes were written. The
     // session clears them; after a failure the message is read to its end

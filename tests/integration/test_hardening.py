@@ -229,18 +229,34 @@ class Hardening(unittest.TestCase):
             except poplib.error_proto as e:
                 if b"[SYS/TEMP]" in e.args[0]:
                     refused_at = attempt
+                    refusal = e.args[0]
                     p.quit()
                     break
             p.quit()
             with smtplib.SMTP("127.0.0.1", lab.ports["submission"], timeout=30) as c:
                 c.login("jack@sina.com", "jack123")  # the attacker's own account
         self.assertEqual(refused_at, 4, lab.log()[-3000:])
-        lab.wait_log(r"event=pop3\.auth\.throttled client=127\.0\.0\.1 login=bob@sina\.com retry_after=\d+")
+        self.assertEqual(refusal, b"-ERR [SYS/TEMP] Too many failed logins; try again in 5 minutes.")
+        lab.wait_log(r"event=pop3\.auth\.throttled client=127\.0\.0\.1 login=bob@sina\.com retry_after=\d+ refused=1")
         # The classmate at the same address logs in as usual.
         p = poplib.POP3("127.0.0.1", lab.ports["pop3"], timeout=10)
         p.user("jack@sina.com")
         p.pass_("jack123")
         p.quit()
+        # Issue 13, item 2: the teacher lifts the lock-out at once.
+        r = lab.run_cli("unblock", "127.0.0.1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "127.0.0.1: its failed logins are forgotten; it may log in again\n")
+        lab.wait_log(r"event=auth\.unblocked client=127\.0\.0\.1 entries=2")
+        p = poplib.POP3("127.0.0.1", lab.ports["pop3"], timeout=10)
+        p.user("bob@sina.com")
+        p.pass_("bob123")
+        p.quit()
+        r = lab.run_cli("unblock", "127.0.0.1")
+        self.assertEqual((r.returncode, r.stdout), (0, "127.0.0.1: no failed logins were counted for it\n"))
+        r = lab.run_cli("unblock", "bob@sina.com")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is not an IPv4 or IPv6 address", r.stderr)
 
     # Finding 11: after AUTH as bob on port 25, MAIL FROM:<jack@sina.com> to an
     # outside domain was queued.

@@ -144,7 +144,8 @@ TEST(Throttle, UnblockForgetsTheClient) {
     for (int i = 0; i < 100; ++i) t.failed(a, "bob" + std::to_string(i % 3), defaults, t0);
     t.failed(ip("10.0.0.2"), "bob", defaults, t0);
     ASSERT_TRUE(t.check(a, "bob0", defaults, t0).refuse);
-    t.unblock(a);
+    EXPECT_EQ(t.unblock(a), 4u);  // the client and its three logins
+    EXPECT_EQ(t.unblock(a), 0u);
     EXPECT_FALSE(t.check(a, "bob0", defaults, t0).refuse);
     EXPECT_EQ(t.check(a, "bob0", defaults, t0).delay, 0ms);
     EXPECT_EQ(t.size(), 2u);  // 10.0.0.2's two entries stay
@@ -244,6 +245,16 @@ TEST(Throttle, LongAttack) {
     const auto a = ip("10.0.0.1");
     for (int i = 0; i < 200; ++i) t.failed(a, "bob", p, t0);
     EXPECT_EQ(t.check(a, "bob", p, t0).delay, 8000ms);
+}
+
+TEST(Throttle, WaitText) {
+    EXPECT_EQ(wait_text(0s), "1 second");
+    EXPECT_EQ(wait_text(1s), "1 second");
+    EXPECT_EQ(wait_text(45s), "45 seconds");
+    EXPECT_EQ(wait_text(119s), "119 seconds");
+    EXPECT_EQ(wait_text(120s), "2 minutes");
+    EXPECT_EQ(wait_text(287s), "5 minutes");  // rounded up: never told to come back too early
+    EXPECT_EQ(wait_text(3600s), "60 minutes");
 }
 
 TEST(Throttle, ConcurrentUse) {

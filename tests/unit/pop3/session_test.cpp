@@ -6,7 +6,7 @@
 //   @tls-active            implicit TLS (995)
 //   @require-tls-for-auth  [tls] require_for_auth = true
 //   @auth OUTCOME          the next login's scripted outcome (ok, bad, throttled,
-//                          unavailable, in-use), in order; after them the
+//                          locked (287 s left), unavailable, in-use), in order; after them the
 //                          directory checks the password (Bob/bob123, Jack/jack123)
 //   @message UIDL TEXT     a maildrop message (TEXT unescaped: \r \n \t \\); replaces the default three
 //   @gone N                message N cannot be opened at RETR/TOP
@@ -151,6 +151,10 @@ private:
         if (!o_.auth.empty()) {
             std::string s = o_.auth.front();
             o_.auth.pop_front();
+            if (s == "locked") {  // the throttle's lock-out, with 287 s left
+                session_->auth_throttled(std::chrono::seconds(287));
+                return;
+            }
             O outcome = s == "ok" ? O::ok : s == "throttled" ? O::throttled : s == "unavailable" ? O::unavailable
                       : s == "in-use" ? O::in_use : O::bad_credentials;
             session_->auth_result(outcome, c.authcid, outcome == O::ok ? maildrop : std::vector<Message>{});

@@ -101,5 +101,16 @@ TEST(AuthOnPort25, AnonymousSenderIsFree) {
     EXPECT_EQ(d.send("RCPT TO:<bob@sina.com>\r\n"), "250 2.1.5 Ok\r\n");
 }
 
+// Issue 13, item 2: the refusal says how long to wait.
+TEST(Throttled, ReplySaysHowLongToWait) {
+    Driver d;
+    d.send("EHLO c\r\n");
+    d.session().receive("AUTH PLAIN AGJvYgBib2IxMjM=\r\n");
+    ASSERT_EQ(d.session().next(), Session::Action::authenticate);
+    d.session().auth_throttled(std::chrono::seconds(287));
+    EXPECT_EQ(d.pump(), "454 4.7.0 Error: too many failed logins; try again in 5 minutes\r\n");
+    EXPECT_EQ(d.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");  // the session goes on
+}
+
 }  // namespace
 }  // namespace mxlab::smtp::test
