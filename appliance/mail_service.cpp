@@ -30,13 +30,16 @@ void log_store_event(Logger& log, const std::filesystem::path& data_dir, const s
     case Kind::write_error:
         log.error("store.write_error", {{"data_dir", data_dir.string()}, {"detail", e.detail},
                                         {"action", "check the disk holding data_dir (dmesg): until the store can write, mail gets "
-                                                   "451; it retries by itself"}});
+                                                   "451; it retries by itself, and if no store.recovered line follows "
+                                                   "within a minute, restart mxlab"}});
         return;
     case Kind::recovered:
         log.info("store.recovered", {{"outage_ms", e.outage.count()}, {"attempts", e.attempts}});
         return;
     case Kind::rocksdb:
-        log.debug("store.rocksdb", {{"detail", e.detail}});
+        // RocksDB's warnings are its housekeeping; its errors are worth seeing at the default level.
+        if (e.detail.starts_with("[ERROR]") || e.detail.starts_with("[FATAL]")) log.warn("store.rocksdb", {{"detail", e.detail}});
+        else log.debug("store.rocksdb", {{"detail", e.detail}});
         return;
     }
 }

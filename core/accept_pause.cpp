@@ -27,13 +27,36 @@ bool AcceptPause::out_of_resources(const boost::system::error_code& ec) {
     }
 }
 
+bool AcceptPause::about_one_connection(const boost::system::error_code& ec) {
+    if (ec.category() != boost::system::system_category()) return false;
+    // accept(2): a connection that went away before it was taken, and the
+    // network errors Linux passes on from it, are to be retried at once.
+    switch (ec.value()) {
+    case ECONNABORTED:
+    case EINTR:
+    case EAGAIN:
+    case EPROTO:
+    case ENOPROTOOPT:
+    case ENETDOWN:
+    case ENONET:
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EOPNOTSUPP: return true;
+    default: return false;
+    }
+}
+
 asio::awaitable<void> AcceptPause::failed(const boost::system::error_code& ec) {
-    // A connection reset before it was taken (ECONNABORTED) and the like concern that connection only.
-    if (!out_of_resources(ec)) co_return;
+    if (about_one_connection(ec)) co_return;
+    // Out of descriptors or memory, or anything unforeseen that would fail
+    // again at once: wait, so the loop never spins.
     if (failures_++ == 0) {
-        log_.error(event_ + ".accept.paused", {{"error", ec.message()},
-                                               {"detail", "no new connections until descriptors are free; "
-                                                          "raise LimitNOFILE or lower [limits]"}});
+        log_.error(event_ + ".accept.paused",
+                   {{"error", ec.message()},
+                    {"detail", out_of_resources(ec) ? "no new connections until descriptors are free; "
+                                                      "raise LimitNOFILE or lower [limits]"
+                                                    : "accepting again after a pause"}});
     }
     wait_ = wait_.count() == 0 ? kFirstWait : std::min(wait_ * 2, kLongestWait);
     asio::steady_timer t(co_await asio::this_coro::executor, wait_);

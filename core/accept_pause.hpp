@@ -20,13 +20,15 @@ public:
     // `event`: the prefix of the log events, e.g. "smtp" -> "smtp.accept.paused" / "smtp.accept.resumed".
     AcceptPause(Logger& log, std::string event) : log_(log), event_(std::move(event)) {}
 
-    // After a failed accept (not a cancellation): waits if the failure was
-    // about resources, so the caller just tries again.
+    // After a failed accept (not a cancellation): waits unless the failure
+    // concerned that one connection, so the caller just tries again.
     asio::awaitable<void> failed(const boost::system::error_code& ec);
     // After a successful accept.
     void accepted();
 
     static bool out_of_resources(const boost::system::error_code& ec);
+    // A failure that concerns the one connection being taken: try the next at once.
+    static bool about_one_connection(const boost::system::error_code& ec);
 
 private:
     Logger& log_;

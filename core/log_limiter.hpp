@@ -14,25 +14,37 @@ class LogLimiter {
 public:
     using Clock = std::chrono::steady_clock;
 
-    explicit LogLimiter(std::chrono::seconds interval = std::chrono::seconds(60), std::size_t max_keys = 4096)
-        : interval_(interval), max_keys_(max_keys) {}
+    // At most one line per key per `interval`, and `max_lines` per interval in
+    // all: many keys (addresses from many /64s) cannot flood the log either.
+    explicit LogLimiter(std::chrono::seconds interval = std::chrono::seconds(60), std::size_t max_keys = 4096,
+                        std::size_t max_lines = 100)
+        : interval_(interval), max_keys_(max_keys), max_lines_(max_lines) {}
 
     // Counts one event for `key`. Returns how many events the line to write now
     // stands for (this one and those held back since the key's last line), or 0
     // when no line is due.
     std::uint64_t note(const Key& key, Clock::time_point now = Clock::now()) {
         const std::lock_guard lock(mutex_);
+        if (now - window_start_ >= interval_) {
+            window_start_ = now;
+            lines_ = 0;
+        }
+        const bool may_write = lines_ < max_lines_;
         auto it = keys_.find(key);
         if (it == keys_.end()) {
             if (keys_.size() >= max_keys_) prune(now);
-            keys_.emplace(key, Window{now, 0});
+            // Held back for the log's sake, the event waits for the key's next line.
+            keys_.emplace(key, Window{now, may_write ? 0u : 1u});
+            if (!may_write) return 0;
+            ++lines_;
             return 1;
         }
         auto& w = it->second;
         ++w.held;
-        if (now - w.last_line < interval_) return 0;
+        if (now - w.last_line < interval_ || !may_write) return 0;
         const auto n = w.held;
         w = Window{now, 0};
+        ++lines_;
         return n;
     }
 
@@ -50,6 +62,9 @@ private:
 
     std::chrono::seconds interval_;
     std::size_t max_keys_;
+    std::size_t max_lines_;
+    Clock::time_point window_start_{};
+    std::size_t lines_ = 0;  // written in the window that began at window_start_
     std::mutex mutex_;
     std::map<Key, Window> keys_;
 };

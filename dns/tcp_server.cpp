@@ -84,46 +84,66 @@ asio::awaitable<void> TcpServer::accept_loop(tcp::acceptor& acceptor) {
             continue;
         }
         pause.accepted();
-        // A client that reset the connection before it was taken has no peer address: nothing to serve.
-        auto peer = socket.remote_endpoint(ec);
-        if (ec) continue;
-        auto conn = std::make_shared<Connection>(std::move(socket), config::from_asio(peer.address()));
-        const auto scope = conn->client.client_scope();
-        std::size_t mine = 0, total = 0;
-        bool admitted = false;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = per_client_.find(scope);
-            mine = it == per_client_.end() ? 0 : it->second;
-            total = connections_.size();
-            if (mine < per_client_limit_ && total < limits_.max_connections) {
-                admitted = true;
-                ++per_client_[scope];
-                connections_.insert(conn);
-            }
+        // One connection's failure (bad_alloc) must not end the listener.
+        try {
+            take(std::move(socket));
+        } catch (const std::exception& e) {
+            log_.error("dns.tcp.accept.failed", {{"error", e.what()}});
         }
-        if (!admitted) {
-            conn->socket.close(ec);  // closing the socket is the answer (RFC 7766 6.2.2)
-            if (auto n = refusals_.note(scope)) {
-                log_.warn("dns.tcp.limit", {{"client", conn->client.str()}, {"refused", n}, {"client_connections", mine},
-                                            {"connections", total}});
-            }
-            continue;
-        }
-        auto ex = conn->socket.get_executor();
-        // Whatever ends serve(), a throw included, the connection gives back its slot.
-        asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log_.error("dns.tcp.session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
-                }
-            }
-            release(conn);
-        });
-        asio::co_spawn(ex, watchdog(conn), asio::detached);
     }
+}
+
+void TcpServer::take(asio::basic_stream_socket<tcp, asio::strand<asio::io_context::executor_type>> socket) {
+    // A client that reset the connection before it was taken has no peer address: nothing to serve.
+    boost::system::error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    if (ec) return;
+    auto conn = std::make_shared<Connection>(std::move(socket), config::from_asio(peer.address()));
+    const auto scope = conn->client.client_scope();
+    std::size_t mine = 0, total = 0;
+    bool admitted = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = per_client_.find(scope);
+        mine = it == per_client_.end() ? 0 : it->second;
+        total = connections_.size();
+        if (mine < per_client_limit_ && total < limits_.max_connections) {
+            ++per_client_[scope];
+            connections_.insert(conn);
+            admitted = true;
+        }
+    }
+    if (!admitted) {
+        conn->socket.close(ec);  // closing the socket is the answer (RFC 7766 6.2.2)
+        if (auto n = refusals_.note(scope)) {
+            log_.warn("dns.tcp.limit", {{"client", conn->client.str()}, {"refused", n}, {"client_connections", mine},
+                                        {"connections", total}});
+        }
+        return;
+    }
+    // Counted from here: a throw before serve() runs gives the slot back at once.
+    struct Slot {
+        TcpServer& server;
+        std::shared_ptr<Connection> conn;
+        bool kept = false;
+        ~Slot() {
+            if (!kept) server.release(conn);
+        }
+    } slot{*this, conn};
+    auto ex = conn->socket.get_executor();
+    // Whatever ends serve(), a throw included, the connection gives back its slot.
+    asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_.error("dns.tcp.session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
+            }
+        }
+        release(conn);
+    });
+    slot.kept = true;
+    asio::co_spawn(ex, watchdog(conn), asio::detached);
 }
 
 void TcpServer::release(const std::shared_ptr<Connection>& conn) {
@@ -151,8 +171,11 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> conn) {
     std::vector<std::uint8_t> query;
     QueryContext ctx{Transport::tcp, conn->client};
     boost::system::error_code ec;
+    const auto end_of_life = asio::steady_timer::clock_type::now() + limits_.max_lifetime;
     for (;;) {
-        conn->deadline.expires_after(limits_.idle_timeout);
+        const auto now = asio::steady_timer::clock_type::now();
+        if (now >= end_of_life) break;
+        conn->deadline.expires_at(std::min(now + limits_.idle_timeout, end_of_life));
         std::uint8_t len_buf[2];
         co_await asio::async_read(conn->socket, asio::buffer(len_buf), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;

@@ -2,7 +2,8 @@
 // answered in order; idle connections are closed; AXFR streams the zone.
 //
 // A query must arrive whole within idle_timeout of the previous answer, so a
-// trickle cannot hold a connection. Limits are checked at accept: past
+// trickle cannot hold a connection, and a connection lasts max_lifetime at
+// most (an AXFR in progress finishes first). Limits are checked at accept: past
 // max_connections, or past [limits] connections_per_client for one client
 // (an IPv4 address or IPv6 /64), the new connection is closed at once (RFC
 // 7766 section 6.2.2), with one warning per client per minute.
@@ -27,6 +28,9 @@ namespace mxlab::dns {
 
 struct TcpLimits {
     std::chrono::seconds idle_timeout{10};  // RFC 7766 6.2.3: seconds, not minutes
+    // However busy, a connection ends after this (NSD's tcp-timeout is 120 s
+    // of idleness; a query every 9 s must not hold a slot for good).
+    std::chrono::seconds max_lifetime{120};
     std::size_t max_connections = 512;
 };
 
@@ -50,6 +54,7 @@ private:
     asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
     asio::awaitable<void> watchdog(std::shared_ptr<Connection> conn);
     void release(const std::shared_ptr<Connection>& conn);
+    void take(asio::basic_stream_socket<asio::ip::tcp, asio::strand<asio::io_context::executor_type>> socket);
 
     asio::io_context& io_;
     ZoneHolder& zones_;

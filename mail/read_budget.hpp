@@ -36,11 +36,14 @@ public:
     void received(std::size_t n, Clock::time_point now) {
         const auto earned = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
             static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(policy_.min_rate, 1))));
-        due_ = std::min(due_ + earned, now + policy_.timeout);
+        const auto cap = now + policy_.timeout;
+        due_ = due_ >= cap - earned ? cap : due_ + earned;  // compared first: no overflow near time_point::max
     }
 
     // When the next read must have completed.
     Clock::time_point deadline() const { return std::min(due_, session_end_); }
+    // When the connection ends, however busy: writes are held to it too.
+    Clock::time_point session_end() const { return session_end_; }
 
     const Policy& policy() const { return policy_; }
 

@@ -1,7 +1,6 @@
 // The mail servers' shared TCP side; see tcp_server.hpp.
 #include "mail/tcp_server.hpp"
 
-#include "config/ascii.hpp"
 #include "config/asio_address.hpp"
 #include "core/accept_pause.hpp"
 #include "mail/tcp.hpp"
@@ -30,7 +29,8 @@ asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, 
 }
 
 asio::awaitable<void> Connection::write(asio::const_buffer bytes, std::chrono::seconds timeout, boost::system::error_code& ec) {
-    deadline.expires_after(timeout);
+    // A client that reads a trickle still gets no more than the session's time.
+    deadline.expires_at(std::min(std::chrono::steady_clock::now() + timeout, budget.session_end()));
     if (tls)
         co_await asio::async_write(stream, bytes, asio::redirect_error(asio::use_awaitable, ec));
     else
@@ -110,17 +110,23 @@ void TcpServer::stop() {
 void TcpServer::release(const std::shared_ptr<Connection>& conn) {
     std::lock_guard lock(mutex_);
     if (!connections_.erase(conn)) return;
-    if (auto it = per_client_.find(conn->client.client_scope()); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+    give_back(conn->client.client_scope());
     on_close(*conn);
 }
 
 TcpServer::Admission TcpServer::admit(const config::IpAddr& scope, const config::Limits& limits) {
     auto it = per_client_.find(scope);
     if (it != per_client_.end() && it->second >= limits.connections_per_client) return Admission::per_client;
-    if (connections_.size() >= max_connections(limits)) return Admission::total;
+    if (admitted_ >= max_connections(limits)) return Admission::total;
     if (it == per_client_.end()) per_client_.emplace(scope, 1);
     else ++it->second;
+    ++admitted_;
     return Admission::ok;
+}
+
+void TcpServer::give_back(const config::IpAddr& scope) {
+    if (auto it = per_client_.find(scope); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+    --admitted_;
 }
 
 void TcpServer::log_refusal(const Snapshot& snapshot, const config::IpAddr& client) {
@@ -144,72 +150,87 @@ asio::awaitable<void> TcpServer::accept_loop(Listener& listener) {
             continue;
         }
         pause.accepted();
-        auto snap = snapshot();
-        if (!snap) continue;
-        // A client that reset the connection before it was taken has no peer address: nothing to serve.
-        boost::system::error_code peer_ec;
-        auto peer = socket.remote_endpoint(peer_ec);
-        if (peer_ec) continue;
-        const auto client = config::from_asio(peer.address());
-        Admission admission;
-        {
-            std::lock_guard lock(mutex_);
-            admission = admit(client.client_scope(), snap->config->limits);
+        // One connection's failure (bad_alloc, a TLS object that cannot be made) must not end the listener.
+        try {
+            take(std::move(socket), listener.kind);
+        } catch (const std::exception& e) {
+            log_.error(protocol_ + ".accept.failed", {{"error", e.what()}});
         }
-        if (admission != Admission::ok) {
-            const std::string why = admission == Admission::per_client ? "too many connections from " + client.str()
-                                                                       : std::string("too many connections");
-            // A short line into a fresh socket's send buffer does not block; if it would, the client loses only the text.
-            if (auto text = refusal(*snap, listener.kind, why); !text.empty()) {
-                socket.non_blocking(true, peer_ec);
-                if (!peer_ec) socket.write_some(asio::buffer(text), peer_ec);
-            }
-            socket.close(peer_ec);
-            log_refusal(*snap, client);
-            continue;
-        }
-        socket.set_option(tcp::no_delay(true), peer_ec);
-        auto conn = make_connection(std::move(socket), snap, listener.kind);
-        conn->client = client;
-        conn->client_port = peer.port();
-        conn->budget = ReadBudget(read_policy(), std::chrono::steady_clock::now());
-        {
-            std::lock_guard lock(mutex_);
-            connections_.insert(conn);
-            on_open(*conn);
-        }
-        auto ex = conn->stream.get_executor();
-        asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log_.error(protocol_ + ".session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
-                }
-            }
-            boost::system::error_code ignored;
-            conn->socket().close(ignored);
-            conn->deadline.cancel();
-            release(conn);
-        });
-        asio::co_spawn(ex, watchdog(conn), asio::detached);
     }
 }
 
-namespace {
-
-// "bob" and "Bob@Sina.COM" are one login to the throttle; an unknown login counts as typed.
-std::string throttle_key(const Connection& conn, std::string_view login) {
-    if (auto user = conn.snapshot->directory->find_login(login)) return *user;
-    return config::lower(login);
+void TcpServer::take(StrandSocket socket, int kind) {
+    auto snap = snapshot();
+    if (!snap) return;
+    // A client that reset the connection before it was taken has no peer address: nothing to serve.
+    boost::system::error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    if (ec) return;
+    const auto client = config::from_asio(peer.address());
+    const auto scope = client.client_scope();
+    Admission admission;
+    {
+        std::lock_guard lock(mutex_);
+        admission = admit(scope, snap->config->limits);
+    }
+    if (admission != Admission::ok) {
+        const std::string why = admission == Admission::per_client ? "too many connections from " + client.str()
+                                                                   : std::string("too many connections");
+        // A short line into a fresh socket's send buffer does not block; if it would, the client loses only the text.
+        if (auto text = refusal(*snap, kind, why); !text.empty()) {
+            socket.non_blocking(true, ec);
+            if (!ec) socket.write_some(asio::buffer(text), ec);
+        }
+        socket.close(ec);
+        log_refusal(*snap, client);
+        return;
+    }
+    // The slot is counted: it goes back on every way out until serve() has started.
+    struct Slot {
+        TcpServer& server;
+        config::IpAddr scope;
+        std::shared_ptr<Connection> conn;
+        bool kept = false;
+        ~Slot() {
+            if (kept) return;
+            std::lock_guard lock(server.mutex_);
+            if (conn && server.connections_.erase(conn)) server.on_close(*conn);
+            server.give_back(scope);
+        }
+    } slot{*this, scope, nullptr};
+    socket.set_option(tcp::no_delay(true), ec);
+    auto conn = make_connection(std::move(socket), snap, kind);
+    conn->client = client;
+    conn->client_port = peer.port();
+    conn->budget = ReadBudget(read_policy(), std::chrono::steady_clock::now());
+    {
+        std::lock_guard lock(mutex_);
+        connections_.insert(conn);
+        slot.conn = conn;
+        on_open(*conn);
+    }
+    auto ex = conn->stream.get_executor();
+    asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log_.error(protocol_ + ".session.failed", {{"client", conn->client.str()}, {"error", ex.what()}});
+            }
+        }
+        boost::system::error_code ignored;
+        conn->socket().close(ignored);
+        conn->deadline.cancel();
+        release(conn);
+    });
+    slot.kept = true;  // release() gives it back from now on
+    asio::co_spawn(ex, watchdog(conn), asio::detached);
 }
-
-}  // namespace
 
 asio::awaitable<std::optional<std::chrono::seconds>> TcpServer::pass_throttle(Connection& conn, auth::LoginThrottle& throttle,
                                                                                  std::string_view login) {
     const auto policy = auth::LoginThrottle::Policy::from(conn.snapshot->config->limits);
-    auto verdict = throttle.check(conn.client, throttle_key(conn, login), policy);
+    auto verdict = throttle.attempt(conn.client, login, policy);
     if (verdict.refuse) {
         if (auto n = throttled_.note(conn.client.client_scope())) {
             log_.warn(protocol_ + ".auth.throttled", {{"client", conn.client.str()},
@@ -228,9 +249,8 @@ asio::awaitable<std::optional<std::chrono::seconds>> TcpServer::pass_throttle(Co
 }
 
 void TcpServer::login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok) {
-    const auto key = throttle_key(conn, login);
-    if (ok) throttle.succeeded(conn.client, key);
-    else throttle.failed(conn.client, key, auth::LoginThrottle::Policy::from(conn.snapshot->config->limits));
+    // A failure was counted when the attempt began (LoginThrottle::attempt).
+    if (ok) throttle.succeeded(conn.client, login);
 }
 
 }  // namespace mxlab::mail

@@ -91,7 +91,7 @@ protected:
     // lock-out has left, for the caller's "try again in ..." reply.
     asio::awaitable<std::optional<std::chrono::seconds>> pass_throttle(Connection& conn, auth::LoginThrottle& throttle,
                                                                        std::string_view login);
-    // After the password check: counts a failure, or forgets this login's failures.
+    // After the password check: a right password forgets this login's failures.
     void login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok);
 
     virtual std::shared_ptr<Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
@@ -114,10 +114,14 @@ protected:
 
 private:
     struct Listener;
+    using StrandSocket = asio::basic_stream_socket<asio::ip::tcp, asio::strand<asio::io_context::executor_type>>;
     asio::awaitable<void> accept_loop(Listener& listener);
+    // Admits (or refuses) one accepted connection and starts serving it.
+    void take(StrandSocket socket, int kind);
     // Counts the client in if the limits allow it (with mutex_ held); else says which limit it hit.
     enum class Admission { ok, per_client, total };
     Admission admit(const config::IpAddr& scope, const config::Limits& limits);
+    void give_back(const config::IpAddr& scope);  // with mutex_ held
     void log_refusal(const Snapshot& snapshot, const config::IpAddr& client);
     void release(const std::shared_ptr<Connection>& conn);
 
@@ -125,6 +129,7 @@ private:
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::shared_ptr<const Snapshot> snapshot_;
     std::map<config::IpAddr, std::size_t> per_client_;  // open connections per client scope, under mutex_
+    std::size_t admitted_ = 0;                           // all of them, under mutex_
     LogLimiter<config::IpAddr> refusals_;   // "<protocol>.limit" lines
     LogLimiter<config::IpAddr> throttled_;  // "<protocol>.auth.throttled" lines
     std::atomic<bool> stopping_{false};

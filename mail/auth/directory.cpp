@@ -95,6 +95,7 @@ void Directory::make_decoy_from_users() {
     for (const auto& [cost, stored] : by_cost)
         if (auto d = make_decoy(*stored)) {
             decoy_ = std::move(*d);
+            decoy_cost_ = verify_cost(decoy_);
             return;
         }
 }
@@ -163,14 +164,28 @@ std::optional<std::string> Directory::find_login(std::string_view login) const {
     return canonical;
 }
 
+// An unknown login is checked against the decoy alone; a user whose hash
+// costs less than half the decoy (plain text beside crypt hashes, as in the
+// lab) against the decoy too. Every answer then costs what the decoy does,
+// exactly so where the users' hashes are of at most two costs; with more, an
+// answer is off by at most half the decoy's cost.
+bool Directory::pays_decoy(const std::string* stored) const {
+    return !decoy_.empty() && (!stored || verify_cost(*stored) < decoy_cost_ / 2);
+}
+
 std::optional<std::string> Directory::authenticate(std::string_view login, std::string_view password) const {
     auto canonical = find_login(login);
-    if (!canonical) {
-        if (!decoy_.empty()) (void)verify_password(decoy_, password);
-        return std::nullopt;
-    }
-    if (!verify_password(find(*canonical)->password, password)) return std::nullopt;
+    const std::string* stored = canonical ? &find(*canonical)->password : nullptr;
+    const bool ok = stored && verify_password(*stored, password);
+    if (pays_decoy(stored)) (void)verify_password(decoy_, password);
+    if (!ok) return std::nullopt;
     return canonical;
+}
+
+double Directory::check_cost(std::string_view login) const {
+    auto canonical = find_login(login);
+    const std::string* stored = canonical ? &find(*canonical)->password : nullptr;
+    return (stored ? verify_cost(*stored) : 0) + (pays_decoy(stored) ? decoy_cost_ : 0);
 }
 
 bool Directory::may_send_as(std::string_view user, std::string_view address) const {

@@ -61,6 +61,9 @@ public:
 
     // What an unknown login's password is checked against (see decoy_); for tests.
     const std::string& decoy() const { return decoy_; }
+    // What authenticate(login, ...) costs in auth::verify_cost units: the same
+    // for every login, known or not, whatever its hash; for tests.
+    double check_cost(std::string_view login) const;
 
 private:
     // What a canonical address names. A snapshot: nothing changes after construction.
@@ -74,6 +77,8 @@ private:
     const Entry* find(const std::string& canonical) const;
     void expand(const std::string& address, int depth, bool catch_all, Expansion& out) const;
     void make_decoy_from_users();
+    // Whether a check of `stored` is followed by one of the decoy, to cost as much.
+    bool pays_decoy(const std::string* stored) const;
 
     std::unordered_map<std::string, Entry> names_;                         // "local@domain", lower case
     std::unordered_map<std::string, std::string> domains_;                 // mail domain -> its catch-all's address or ""
@@ -86,6 +91,7 @@ private:
     // and in the lab's TOML the first user's password is plain text.
     // Empty when there are no users.
     std::string decoy_;
+    double decoy_cost_ = 0;  // verify_cost(decoy_)
 };
 
 }  // namespace mxlab::auth

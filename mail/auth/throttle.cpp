@@ -60,6 +60,15 @@ void LoginThrottle::Table<Key, Hash>::add_failure(const Key& k, Clock::time_poin
 }
 
 template <class Key, class Hash>
+void LoginThrottle::Table<Key, Hash>::take_back(const Key& k) {
+    const auto it = map.find(k);
+    if (it == map.end()) return;
+    if (--it->second.failures > 0) return;
+    order.erase(it->second.age);
+    map.erase(it);
+}
+
+template <class Key, class Hash>
 void LoginThrottle::Table<Key, Hash>::erase(const Key& k) {
     const auto it = map.find(k);
     if (it == map.end()) return;
@@ -83,11 +92,13 @@ void LoginThrottle::forget_quiet(const Policy& policy, Clock::time_point now) {
     logins_.forget_quiet(now, policy.forget_after);
 }
 
-LoginThrottle::Verdict LoginThrottle::check(const config::IpAddr& client, std::string_view login, const Policy& policy,
-                                            Clock::time_point now) {
-    const auto scope = client.client_scope();
-    const std::lock_guard lock(mutex_);
-    forget_quiet(policy, now);
+std::string LoginThrottle::login_key(std::string_view login) {
+    const auto at = login.find('@');
+    return config::lower(login.substr(0, std::min<std::size_t>(at == std::string_view::npos ? login.size() : at, 64)));
+}
+
+LoginThrottle::Verdict LoginThrottle::verdict(const config::IpAddr& scope, const std::string& login, const Policy& policy,
+                                              Clock::time_point now) const {
     Verdict v;
     // Once a lock-out has run out the client gets one delayed try; another failure locks it out again.
     auto locked = [&](const auto* e, int limit) {
@@ -97,7 +108,7 @@ LoginThrottle::Verdict LoginThrottle::check(const config::IpAddr& client, std::s
         v.retry_after = std::max(v.retry_after, std::chrono::ceil<std::chrono::seconds>(left));
         return true;
     };
-    const auto* per_login = logins_.find(LoginKey{scope, config::lower(login)});
+    const auto* per_login = logins_.find(LoginKey{scope, login});
     const bool a = locked(clients_.find(scope), policy.per_client);
     const bool b = locked(per_login, policy.per_login);
     if (a || b) {
@@ -111,18 +122,42 @@ LoginThrottle::Verdict LoginThrottle::check(const config::IpAddr& client, std::s
     return v;
 }
 
-void LoginThrottle::failed(const config::IpAddr& client, std::string_view login, const Policy& policy,
-                           Clock::time_point now) {
-    const auto scope = client.client_scope();
+void LoginThrottle::count_failure(const config::IpAddr& scope, std::string login, const Policy& policy,
+                                  Clock::time_point now) {
+    clients_.add_failure(scope, now, policy.max_entries);
+    logins_.add_failure(LoginKey{scope, std::move(login)}, now, policy.max_entries);
+}
+
+LoginThrottle::Verdict LoginThrottle::check(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                                            Clock::time_point now) {
     const std::lock_guard lock(mutex_);
     forget_quiet(policy, now);
-    clients_.add_failure(scope, now, policy.max_entries);
-    logins_.add_failure(LoginKey{scope, config::lower(login)}, now, policy.max_entries);
+    return verdict(client.client_scope(), login_key(login), policy, now);
+}
+
+LoginThrottle::Verdict LoginThrottle::attempt(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                                              Clock::time_point now) {
+    const auto scope = client.client_scope();
+    auto key = login_key(login);
+    const std::lock_guard lock(mutex_);
+    forget_quiet(policy, now);
+    const auto v = verdict(scope, key, policy, now);
+    if (!v.refuse) count_failure(scope, std::move(key), policy, now);
+    return v;
+}
+
+void LoginThrottle::failed(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                           Clock::time_point now) {
+    const std::lock_guard lock(mutex_);
+    forget_quiet(policy, now);
+    count_failure(client.client_scope(), login_key(login), policy, now);
 }
 
 void LoginThrottle::succeeded(const config::IpAddr& client, std::string_view login) {
+    const auto scope = client.client_scope();
     const std::lock_guard lock(mutex_);
-    logins_.erase(LoginKey{client.client_scope(), config::lower(login)});
+    logins_.erase(LoginKey{scope, login_key(login)});
+    clients_.take_back(scope);
 }
 
 std::size_t LoginThrottle::unblock(const config::IpAddr& client) {

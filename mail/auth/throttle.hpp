@@ -50,14 +50,25 @@ public:
         std::chrono::milliseconds delay{0};   // otherwise wait this long before answering the attempt
     };
 
-    // `login`: the login as the directory knows it (its canonical address when
-    // it names a user), so "bob" and "Bob@Sina.com" count as one.
+    // A login counts by its local part, case-insensitively and cut at 64
+    // octets (RFC 5321 section 4.5.3.1.1): "bob", "Bob@Sina.com" and
+    // "bob@bigsky.com" are one count, whether or not such a user exists, so
+    // the throttle's answers tell nothing about which logins are real.
+
+    // Before checking a password: the verdict, and when the attempt may go
+    // ahead it is counted as a failure at once, so attempts made in parallel
+    // over many connections cannot all pass before the first one fails.
+    Verdict attempt(const config::IpAddr& client, std::string_view login, const Policy& policy,
+                    Clock::time_point now = Clock::now());
+    // The password was right: forgets this (client, login)'s failures and takes
+    // back the attempt's count from the client's; nothing else.
+    void succeeded(const config::IpAddr& client, std::string_view login);
+    // What attempt() would say, counting nothing.
     Verdict check(const config::IpAddr& client, std::string_view login, const Policy& policy,
                   Clock::time_point now = Clock::now());
+    // Counts one failure without an attempt (tests and state set-up).
     void failed(const config::IpAddr& client, std::string_view login, const Policy& policy,
                 Clock::time_point now = Clock::now());
-    // Forgets this (client, login)'s failures, and nothing else.
-    void succeeded(const config::IpAddr& client, std::string_view login);
     // Forgets every failure from `client` (mxlab unblock); how many entries went.
     std::size_t unblock(const config::IpAddr& client);
 
@@ -77,6 +88,7 @@ private:
 
         const Entry* find(const Key& k) const;
         void add_failure(const Key& k, Clock::time_point now, std::size_t max_entries);
+        void take_back(const Key& k);  // one failure fewer
         void erase(const Key& k);
         void forget_quiet(Clock::time_point now, std::chrono::seconds after);
     };
@@ -93,6 +105,11 @@ private:
     };
 
     void forget_quiet(const Policy& policy, Clock::time_point now);  // with mutex_ held
+    Verdict verdict(const config::IpAddr& scope, const std::string& login, const Policy& policy,
+                    Clock::time_point now) const;  // with mutex_ held
+    void count_failure(const config::IpAddr& scope, std::string login, const Policy& policy,
+                       Clock::time_point now);  // with mutex_ held
+    static std::string login_key(std::string_view login);
 
     mutable std::mutex mutex_;
     Table<config::IpAddr, ClientHash> clients_;

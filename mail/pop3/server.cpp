@@ -198,23 +198,24 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
     const std::string client = conn.client.str();
     switch (r.outcome) {
     case Session::AuthOutcome::ok:
+        conn.locked = r.user;  // first: from here on_close() frees the lock, whatever throws
         login_result(conn, throttle_, creds.authcid, true);
-        conn.locked = r.user;
         conn.uids = std::move(r.uids);
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls ? "yes" : "no"}});
         session.auth_result(r.outcome, r.user, std::move(r.maildrop));
         break;
     case Session::AuthOutcome::bad_credentials:
-        login_result(conn, throttle_, creds.authcid, false);
         log_.warn("pop3.auth", {{"client", client}, {"login", creds.authcid}, {"status", "failed"}});
         session.auth_result(r.outcome);
         break;
     case Session::AuthOutcome::in_use:
-        // The password was right, but the session goes no further: its failures stand until a login gets through.
+        // The password was right: that login's own count goes, as for any right password, and nothing else.
+        login_result(conn, throttle_, creds.authcid, true);
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"status", "in-use"}});
         session.auth_result(r.outcome);
         break;
     default:
+        login_result(conn, throttle_, creds.authcid, true);  // the store failed after a right password
         log_.error("pop3.store.failed", {{"client", client}, {"user", r.user}, {"error", r.error}});
         session.auth_result(r.outcome);
         break;

@@ -111,12 +111,13 @@ Session::Action Session::next() {
             const std::size_t length = eol == std::string_view::npos ? (avail.empty() || avail.back() != '\r' ? avail.size() : avail.size() - 1)
                                                                      : (eol > 0 && avail[eol - 1] == '\r' ? eol - 1 : eol);
             const bool too_long = length > settings_.limits.max_line;
+            const std::string_view too_long_code = state_ == State::auth ? "5.5.6" : "5.5.2";  // RFC 4954 section 4 in AUTH
             if (eol == std::string_view::npos) {
                 if (!too_long && !skipping_line_) return Action::read;
                 in_pos_ = in_.size();
                 if (skipping_line_) return Action::read;
                 skipping_line_ = true;
-                return error(500, state_ == State::auth ? "5.5.6" : "5.5.2", "Error: line too long");
+                return error(500, too_long_code, "Error: line too long");
             }
             std::string_view line = avail.substr(0, eol);
             in_pos_ += eol + 1;
@@ -126,7 +127,7 @@ Session::Action Session::next() {
                 continue;
             }
             if (too_long) {
-                a = error(500, state_ == State::auth ? "5.5.6" : "5.5.2", "Error: line too long");
+                a = error(500, too_long_code, "Error: line too long");
                 if (a != Action::read) return a;
                 continue;
             }

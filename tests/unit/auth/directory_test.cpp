@@ -289,6 +289,19 @@ WFisk = "{SHA512-CRYPT})" + sha512_10000 + R"("
     EXPECT_EQ(verify_cost(dir.decoy()), verify_cost(sha512_10000));
     EXPECT_EQ(verify_cost(dir.decoy()), 2 * verify_cost(hash_password("x")));
 
+    // Issue 12 review: a known user with a cheap hash (Bob's plain text, Amy's
+    // MD5) answered far faster than an unknown login. Now the cheap ones pay
+    // the decoy too, and every login costs what the decoy does, give or take
+    // half of it (Jack's 5000 rounds against the decoy's 10000).
+    const double d = verify_cost(dir.decoy());
+    EXPECT_EQ(dir.check_cost("nobody@sina.com"), d);
+    EXPECT_EQ(dir.check_cost("wfisk@bigsky.com"), d);
+    for (const auto* login : {"bob@sina.com", "bob", "amy@sina.com"}) {
+        EXPECT_GE(dir.check_cost(login), d) << login;
+        EXPECT_LE(dir.check_cost(login), 1.5 * d) << login;
+    }
+    EXPECT_EQ(dir.check_cost("jack@sina.com"), d / 2);
+
     // Unknown logins still fail, also with a user's password or the decoy's own text.
     EXPECT_EQ(dir.authenticate("wfisk@bigsky.com", "secret"), "wfisk@bigsky.com");
     for (const auto* login : {"nobody@sina.com", "nobody", "wfisk@sina.com", "wfisk@other.org"})

@@ -55,13 +55,12 @@ TEST(Throttle, DelayGrowsThenLocksTheLoginOut) {
     auto now = t0;
     for (int failures = 0; failures < 10; ++failures) {
         SCOPED_TRACE(failures);
-        const auto v = t.check(a, "bob@sina.com", defaults, now);
+        const auto v = t.attempt(a, "bob@sina.com", defaults, now);  // and no success follows
         EXPECT_FALSE(v.refuse);
         EXPECT_EQ(v.delay, expected[failures]);
-        t.failed(a, "bob@sina.com", defaults, now);
         now += 1s;
     }
-    const auto v = t.check(a, "bob@sina.com", defaults, now);
+    const auto v = t.attempt(a, "bob@sina.com", defaults, now);
     EXPECT_TRUE(v.refuse);
     EXPECT_EQ(v.retry_after, 299s);  // 300 s from the last failure, 1 s ago
     // Only that login: a classmate at the same address is not held up.
@@ -100,11 +99,12 @@ TEST(Throttle, OwnAccountSuccessDoesNotClearAnotherLogin) {
     int guesses = 0;
     for (int round = 0; round < 30; ++round) {
         for (int i = 0; i < 10; ++i) {
-            if (t.check(a, "bob@sina.com", defaults, t0).refuse) break;
-            t.failed(a, "bob@sina.com", defaults, t0);
+            if (t.attempt(a, "bob@sina.com", defaults, t0).refuse) break;
             ++guesses;
         }
-        t.succeeded(a, "mallory@sina.com");  // the attacker logs in to its own account
+        // The attacker logs in to its own account.
+        ASSERT_FALSE(t.attempt(a, "mallory@sina.com", defaults, t0).refuse);
+        t.succeeded(a, "mallory@sina.com");
     }
     EXPECT_EQ(guesses, 10);
     EXPECT_TRUE(t.check(a, "bob@sina.com", defaults, t0).refuse);
@@ -127,15 +127,56 @@ TEST(Throttle, ClientLockoutAcrossLogins) {
     const auto a = ip("10.0.0.1");
     for (int i = 0; i < 100; ++i) {
         const auto login = "user" + std::to_string(i);
-        ASSERT_FALSE(t.check(a, login, defaults, t0).refuse) << i;
-        t.failed(a, login, defaults, t0);
+        ASSERT_FALSE(t.attempt(a, "mallory", defaults, t0).refuse) << i;  // the guesser's own account
         t.succeeded(a, "mallory");
+        ASSERT_FALSE(t.attempt(a, login, defaults, t0).refuse) << i;
     }
     const auto v = t.check(a, "someone-new", defaults, t0 + 10s);
     EXPECT_TRUE(v.refuse);
     EXPECT_EQ(v.retry_after, 290s);
     EXPECT_FALSE(t.check(ip("10.0.0.2"), "someone-new", defaults, t0 + 10s).refuse);
     EXPECT_FALSE(t.check(a, "someone-new", defaults, t0 + 300s).refuse);
+}
+
+// Issue 12 review: 100 connections that all pass the check before any
+// failure is counted would get 100 guesses; each attempt counts at once.
+TEST(Throttle, ParallelAttemptsAreCountedUpFront) {
+    LoginThrottle t;
+    const auto a = ip("10.0.0.1");
+    int allowed = 0;
+    for (int i = 0; i < 100; ++i)
+        if (!t.attempt(a, "bob", defaults, t0).refuse) ++allowed;  // none has answered yet
+    EXPECT_EQ(allowed, 10);
+}
+
+TEST(Throttle, SuccessTakesBackOnlyItsOwnAttempt) {
+    LoginThrottle t;
+    const auto a = ip("10.0.0.1");
+    for (int i = 0; i < 99; ++i) t.failed(a, "user" + std::to_string(i % 9), defaults, t0);
+    ASSERT_FALSE(t.attempt(a, "jack", defaults, t0).refuse);
+    t.succeeded(a, "jack");
+    ASSERT_FALSE(t.attempt(a, "jack", defaults, t0).refuse);  // the 100th failure: the client is locked out
+    EXPECT_TRUE(t.check(a, "someone", defaults, t0).refuse);
+}
+
+// The count goes by local part whether or not the user exists, so the
+// throttle's answers cannot tell which logins are real.
+TEST(Throttle, AddressFormsOfALoginShareACount) {
+    LoginThrottle t;
+    const auto a = ip("10.0.0.1");
+    for (int i = 0; i < 10; ++i) t.attempt(a, i % 2 ? "alice" : "Alice@Sina.com", defaults, t0);
+    EXPECT_TRUE(t.check(a, "ALICE@bigsky.com", defaults, t0).refuse);
+    EXPECT_TRUE(t.check(a, "alice", defaults, t0).refuse);
+    EXPECT_FALSE(t.check(a, "alicia", defaults, t0).refuse);
+}
+
+TEST(Throttle, LongLoginsAreCut) {
+    LoginThrottle t;
+    const auto a = ip("10.0.0.1");
+    const std::string stem(64, 'x');
+    for (int i = 0; i < 10; ++i) t.attempt(a, stem + std::string(3000, char('a' + i)), defaults, t0);
+    EXPECT_EQ(t.size(), 2u);  // one client, one login: the first 64 octets
+    EXPECT_TRUE(t.check(a, stem, defaults, t0).refuse);
 }
 
 TEST(Throttle, UnblockForgetsTheClient) {

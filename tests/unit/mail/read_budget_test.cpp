@@ -71,6 +71,13 @@ TEST(ReadBudget, SessionCapHoldsWhateverTheRate) {
         b.received(1 << 20, now);
     }
     EXPECT_EQ(b.deadline(), t0 + 3600s);
+    EXPECT_EQ(b.session_end(), t0 + 3600s);
+}
+
+TEST(ReadBudget, DefaultNeverOverflows) {
+    ReadBudget b;
+    b.received(1 << 30, t0);
+    EXPECT_LE(b.deadline(), t0 + 300s);
 }
 
 }  // namespace
