@@ -104,14 +104,10 @@ void TcpServer::take(asio::basic_stream_socket<tcp, asio::strand<asio::io_contex
     bool admitted = false;
     {
         std::lock_guard lock(mutex_);
-        auto it = per_client_.find(scope);
-        mine = it == per_client_.end() ? 0 : it->second;
-        total = connections_.size();
-        if (mine < per_client_limit_ && total < limits_.max_connections) {
-            ++per_client_[scope];
-            connections_.insert(conn);
-            admitted = true;
-        }
+        mine = slots_.held(scope);
+        total = slots_.size();
+        admitted = slots_.take(scope, per_client_limit_, limits_.max_connections) == ConnectionSlots<config::IpAddr>::Admission::ok;
+        if (admitted) connections_.insert(conn);
     }
     if (!admitted) {
         conn->socket.close(ec);  // closing the socket is the answer (RFC 7766 6.2.2)
@@ -152,8 +148,7 @@ void TcpServer::release(const std::shared_ptr<Connection>& conn) {
     conn->deadline.cancel();
     std::lock_guard lock(mutex_);
     if (!connections_.erase(conn)) return;
-    const auto scope = conn->client.client_scope();
-    if (auto it = per_client_.find(scope); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+    slots_.give_back(conn->client.client_scope());
 }
 
 asio::awaitable<void> TcpServer::watchdog(std::shared_ptr<Connection> conn) {

@@ -12,7 +12,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -20,6 +19,7 @@
 
 #include "config/config.hpp"
 #include "core/asio.hpp"
+#include "core/connection_slots.hpp"
 #include "core/log.hpp"
 #include "core/log_limiter.hpp"
 #include "dns/zone_holder.hpp"
@@ -63,7 +63,7 @@ private:
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
     std::mutex mutex_;
     std::set<std::shared_ptr<Connection>> connections_;
-    std::map<config::IpAddr, std::size_t> per_client_;  // open connections per client scope, under mutex_
+    ConnectionSlots<config::IpAddr> slots_;  // per client scope and in all, under mutex_
     std::atomic<std::size_t> per_client_limit_{50};
     LogLimiter<config::IpAddr> refusals_;
     std::atomic<bool> stopping_{false};

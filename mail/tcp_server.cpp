@@ -110,23 +110,8 @@ void TcpServer::stop() {
 void TcpServer::release(const std::shared_ptr<Connection>& conn) {
     std::lock_guard lock(mutex_);
     if (!connections_.erase(conn)) return;
-    give_back(conn->client.client_scope());
+    slots_.give_back(conn->client.client_scope());
     on_close(*conn);
-}
-
-TcpServer::Admission TcpServer::admit(const config::IpAddr& scope, const config::Limits& limits) {
-    auto it = per_client_.find(scope);
-    if (it != per_client_.end() && it->second >= limits.connections_per_client) return Admission::per_client;
-    if (admitted_ >= max_connections(limits)) return Admission::total;
-    if (it == per_client_.end()) per_client_.emplace(scope, 1);
-    else ++it->second;
-    ++admitted_;
-    return Admission::ok;
-}
-
-void TcpServer::give_back(const config::IpAddr& scope) {
-    if (auto it = per_client_.find(scope); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
-    --admitted_;
 }
 
 void TcpServer::log_refusal(const Snapshot& snapshot, const config::IpAddr& client) {
@@ -168,10 +153,12 @@ void TcpServer::take(StrandSocket socket, int kind) {
     if (ec) return;
     const auto client = config::from_asio(peer.address());
     const auto scope = client.client_scope();
+    using Admission = ConnectionSlots<config::IpAddr>::Admission;
+    const auto& limits = snap->config->limits;
     Admission admission;
     {
         std::lock_guard lock(mutex_);
-        admission = admit(scope, snap->config->limits);
+        admission = slots_.take(scope, limits.connections_per_client, max_connections(limits));
     }
     if (admission != Admission::ok) {
         const std::string why = admission == Admission::per_client ? "too many connections from " + client.str()
@@ -195,7 +182,7 @@ void TcpServer::take(StrandSocket socket, int kind) {
             if (kept) return;
             std::lock_guard lock(server.mutex_);
             if (conn && server.connections_.erase(conn)) server.on_close(*conn);
-            server.give_back(scope);
+            server.slots_.give_back(scope);
         }
     } slot{*this, scope, nullptr};
     socket.set_option(tcp::no_delay(true), ec);

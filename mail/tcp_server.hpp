@@ -19,7 +19,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +29,7 @@
 
 #include "config/config.hpp"
 #include "core/asio_ssl.hpp"
+#include "core/connection_slots.hpp"
 #include "core/log.hpp"
 #include "core/log_limiter.hpp"
 #include "mail/auth/throttle.hpp"
@@ -118,18 +118,14 @@ private:
     asio::awaitable<void> accept_loop(Listener& listener);
     // Admits (or refuses) one accepted connection and starts serving it.
     void take(StrandSocket socket, int kind);
-    // Counts the client in if the limits allow it (with mutex_ held); else says which limit it hit.
-    enum class Admission { ok, per_client, total };
-    Admission admit(const config::IpAddr& scope, const config::Limits& limits);
-    void give_back(const config::IpAddr& scope);  // with mutex_ held
+
     void log_refusal(const Snapshot& snapshot, const config::IpAddr& client);
     void release(const std::shared_ptr<Connection>& conn);
 
     std::string protocol_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::shared_ptr<const Snapshot> snapshot_;
-    std::map<config::IpAddr, std::size_t> per_client_;  // open connections per client scope, under mutex_
-    std::size_t admitted_ = 0;                           // all of them, under mutex_
+    ConnectionSlots<config::IpAddr> slots_;  // per client scope and in all, under mutex_
     LogLimiter<config::IpAddr> refusals_;   // "<protocol>.limit" lines
     LogLimiter<config::IpAddr> throttled_;  // "<protocol>.auth.throttled" lines
     std::atomic<bool> stopping_{false};
