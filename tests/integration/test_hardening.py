@@ -13,7 +13,7 @@ import struct
 import time
 import unittest
 
-from harness import run
+from harness import SANITIZED, run
 from mail_util import client_tls, mail_lab
 
 ALL = ("dns", "smtp", "submission", "smtps", "pop3", "pop3s")
@@ -192,7 +192,10 @@ class Hardening(unittest.TestCase):
             self.assertRegex(recv_line(s), rb"^250 2\.0\.0 Ok")
             s.close()
         print(f"RSS after 12 x 15 MB never-ending headers: {rss:.0f} MiB", flush=True)
-        self.assertLess(rss, 160, "the header sections were held in memory")
+        if SANITIZED:
+            print("(not asserted under ASan, whose quarantine keeps freed memory: the plain build asserts it)")
+        else:
+            self.assertLess(rss, 160, "the header sections were held in memory")
 
     # Finding 12: a 5,000-byte line that came in one read was taken as a
     # command, a 1 MB one cost 20 errors and a disconnect. One rule now.

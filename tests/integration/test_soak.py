@@ -47,6 +47,16 @@ What must hold (each check is printed with its figures, then asserted):
   never ends in memory holds the attack's 240 MiB on top: on d4d1ca5 (with
   its default limit of 50) 333 MiB before the flood, 402 MiB with it.
 
+The daemon's whole log (at log_level debug) stays under LOG_BOUND_MB = 2 MiB:
+refusals and lock-outs are logged once per client per minute with a count
+(measured: 0.1 MiB); one line per refused connection would be 4 MiB for the
+flood alone.
+
+Under ASan + UBSan (MXLAB_SANITIZED=1, the build-asan run) the 1 s and RSS
+bounds are printed, not asserted: ASan's quarantine keeps freed memory (VmHWM
+860 MiB there) and its slowdown lets the flood overrun the listen queue, so
+a SYN waits for its 1 s retransmission. Every operation must still succeed.
+
 Trickles are not asserted on: a command may take 5 minutes (POP3: 10) before
 its deadline, longer than this test; here they only hold slots.
 
@@ -67,13 +77,14 @@ import unittest
 
 import dns_util
 import soak_util
-from harness import Mxlab, free_port
+from harness import SANITIZED, Mxlab, free_port
 
 HOST = "127.0.0.1"
 PER_CLIENT = 20          # [limits] connections_per_client
 OVER = 10                # the silent attackers open PER_CLIENT + OVER per port
 RSS_BOUND_MB = 200
 FD_BOUND = 300           # the daemon's open descriptors (see the docstring)
+LOG_BOUND_MB = 2         # the whole log of the run, at log_level debug (see the docstring)
 ATTACK_SECONDS = 45      # the good client's loop during the attacks
 GOOD_BOUND = 1.0         # seconds for each of the good client's operations
 OP_TIMEOUT = 3.0         # a good-client operation that takes longer is cut off (and fails)
@@ -313,7 +324,12 @@ class Soak(unittest.TestCase):
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit(TEST_NOFILE), hard))  # ours, for the flood
         self.checks = []  # (name, ok, detail)
 
-    def check(self, name, ok, detail):
+    def check(self, name, ok, detail, bound=False):
+        """`bound`: a memory or latency bound, asserted against the plain build only (harness.SANITIZED)."""
+        if bound and SANITIZED:
+            self.checks.append((name + " [not asserted under ASan; the plain build asserts it]", True,
+                                ("holds: " if ok else "would fail: ") + detail))
+            return
         self.checks.append((name, bool(ok), detail))
 
     def test_soak(self):
@@ -356,14 +372,17 @@ class Soak(unittest.TestCase):
                    f"{len(good.sent)} sent with 250, {len(subjects)} in the maildrop, missing {missing[:10]}")
         self.check(f"RSS (VmRSS sampled every 0.2 s) under {RSS_BOUND_MB} MiB", rss.peak_kb <= RSS_BOUND_MB * 1024,
                    f"peak {rss.peak_kb / 1024:.1f} MiB at t={rss.peak_at:.1f}s; MiB every 5 s: "
-                   + " ".join(f"{t}s:{kb // 1024}" for t, kb, _ in rss.timeline[::5]))
+                   + " ".join(f"{t}s:{kb // 1024}" for t, kb, _ in rss.timeline[::5]), bound=True)
         self.check(f"open descriptors (sampled every 0.2 s) at most {FD_BOUND}", 0 < rss.peak_fds <= FD_BOUND,
                    f"peak {rss.peak_fds} at t={rss.peak_fds_at:.1f}s of the daemon's {DAEMON_NOFILE}; every 5 s: "
                    + " ".join(f"{t}s:{fds}" for t, _, fds in rss.timeline[::5]))
         self.check(f"peak RSS (VmHWM) under {RSS_BOUND_MB} MiB", 0 < hwm_kb <= RSS_BOUND_MB * 1024,
                    f"VmHWM {hwm_kb / 1024:.1f} MiB, threads {status.get('Threads')}, "
-                   f"CPU {attack_cpu:.1f} s during the {ATTACK_SECONDS} s of attacks")
+                   f"CPU {attack_cpu:.1f} s during the {ATTACK_SECONDS} s of attacks", bound=True)
         log_mb = os.path.getsize(lab.log_path) / 2**20 if os.path.exists(lab.log_path) else 0
+        # Refusals and lock-outs log once per client per minute; what is left
+        # is the good client's own lines (at log_level debug, as the harness runs it).
+        self.check(f"the daemon's log stays under {LOG_BOUND_MB} MiB", log_mb <= LOG_BOUND_MB, f"{log_mb:.2f} MiB")
         code = lab.stop() if alive else lab.proc.returncode
         self.check("daemon stops cleanly (SIGTERM, exit 0)", code == 0, f"exit status {code}")
         self.report(time.monotonic() - started, log_mb)
@@ -376,6 +395,9 @@ class Soak(unittest.TestCase):
         for phase, words in (("attack", "during"), ("after", "after")):
             for op in good.OPS:
                 samples = [s for s in good.samples[op] if s[3] == phase]
+                failed = [s for s in samples if s[2] is not None]
+                self.check(f"good client {op} served ({words} the attacks)", samples and not failed,
+                           f"{len(samples)} tries, {len(failed)} failed: " + "; ".join(str(s[2]) for s in failed[:5]))
                 bad = [s for s in samples if s[2] is not None or s[1] >= GOOD_BOUND]
                 worst = max((s[1] for s in samples), default=0.0)
                 detail = distribution(samples) + f"; worst {worst:.3f} s, {len(bad)} over {GOOD_BOUND} s or failed"
@@ -386,7 +408,8 @@ class Soak(unittest.TestCase):
                 if not bad and samples:
                     slowest = sorted(samples, key=lambda s: -s[1])[:3]
                     detail += "; slowest at " + ", ".join(f"t={t:.1f}s ({took * 1000:.0f} ms)" for t, took, _, _ in slowest)
-                self.check(f"good client {op} within {GOOD_BOUND} s ({words} the attacks)", samples and not bad, detail)
+                self.check(f"good client {op} within {GOOD_BOUND} s ({words} the attacks)", samples and not bad, detail,
+                           bound=True)
 
     def judge_attackers(self, results):
         for name, r in results.items():
@@ -399,7 +422,8 @@ class Soak(unittest.TestCase):
         r = results.get("silent", {})
         for port, what in SILENT_RULES.items():
             v = r.get(port)
-            if not isinstance(v, dict):
+            if not isinstance(v, dict):  # the attacker reported nothing for this port: that is a failure too
+                self.check(f"silent {port}: the attacker reported", False, f"no result for {port}: {r}")
                 continue
             ok = v["opened"] == PER_CLIENT + OVER and v["open"] <= PER_CLIENT and v["closed"] >= OVER
             if port in ("smtp", "pop3"):
@@ -415,7 +439,9 @@ class Soak(unittest.TestCase):
         self.check("flood: connect-and-close from one address", "error" not in r,
                    f"{rate.get('per_second')} connections/s until t={rate.get('ended_at')}s: "
                    + ", ".join(f"{k} {v['connected']} ok {v['failed']} failed" for k, v in rate.items() if isinstance(v, dict)))
-        for port, v in r.get("hold", {}).items():
+        hold = r.get("hold") or {}
+        self.check("flood: the hold phase reported on smtps and pop3s", set(hold) >= {"smtps", "pop3s"}, f"{sorted(hold)}")
+        for port, v in hold.items():
             self.check(f"flood {port}: at most {PER_CLIENT} of {v['connected'] + v['still_connecting']} "
                        f"connections from one address stay open", v["open"] <= PER_CLIENT,
                        f"at t={v['started_at']}s: {v['connected']} connected, {v['still_connecting']} still connecting, "
