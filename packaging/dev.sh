@@ -27,8 +27,9 @@ case "$what" in
     # Line tables only (-g1) and, under the sanitizers, -O1 (what ASan
     # recommends): a sanitizer report still names file and line, and the two
     # builds take about a third less time on CI's 2 cores than -O2 -g.
-    build build -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
-    build build-asan -DMXLAB_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+    # MXLAB_TESTS=ON said each time: `dev.sh run` leaves OFF in build/'s cache.
+    build build -DMXLAB_TESTS=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
+    build build-asan -DMXLAB_TESTS=ON -DMXLAB_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
     echo "dev.sh: built in $(( $(date +%s) - start )) s" >&2
     status=0
     # The libFuzzer targets (clang), each briefly from its checked-in seeds.
@@ -36,11 +37,12 @@ case "$what" in
     bash tests/fuzz/run.sh 15 || status=1
     echo "dev.sh: fuzzed in $(( $(date +%s) - start )) s" >&2
     start=$(date +%s)
-    (cd build && ctest --output-on-failure -j "$jobs") || status=1
+    # --no-tests=error: a build without its tests must fail, never pass empty.
+    (cd build && ctest --output-on-failure --no-tests=error -j "$jobs") || status=1
     # halt_on_error keeps a sanitizer finding from passing unnoticed.
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --output-on-failure -j "$jobs") || status=1
+      ctest --output-on-failure --no-tests=error -j "$jobs") || status=1
     echo "dev.sh: tests ran in $(( $(date +%s) - start )) s" >&2
     exit $status
     ;;
