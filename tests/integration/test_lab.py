@@ -161,7 +161,10 @@ class TwoAppliances(unittest.TestCase):
         self.assertEqual(self.b.stop(), 0)
         submit(A_ADDR, "bob@sina.com", "bob123", "bob@sina.com", ["wfisk@bigsky.com"], "while B was down")
         self.a.wait_log(r"event=queue.delivery .*status=deferred", 30)
-        listing = self.queue_list(self.a)
+        # The delivery line is logged as the attempt ends; its store update follows a moment later.
+        deadline = time.monotonic() + 10
+        while "attempts 1" not in (listing := self.queue_list(self.a)) and time.monotonic() < deadline:
+            time.sleep(0.1)
         self.assertIn("from <bob@sina.com>", listing)
         self.assertIn("to <wfisk@bigsky.com>: pending", listing)
         # A cannot even look the MX up while B (its resolver) is down, or cannot connect.
