@@ -16,22 +16,11 @@ constexpr std::chrono::milliseconds kLongestWait{1000};  // how late a freed des
 
 }  // namespace
 
-bool AcceptPause::out_of_resources(const boost::system::error_code& ec) {
-    if (ec.category() != boost::system::system_category()) return false;
+AcceptPause::Failure AcceptPause::classify(const boost::system::error_code& ec) {
+    if (ec.category() != boost::system::system_category()) return Failure::other;
     switch (ec.value()) {
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM: return true;
-    default: return false;
-    }
-}
-
-bool AcceptPause::about_one_connection(const boost::system::error_code& ec) {
-    if (ec.category() != boost::system::system_category()) return false;
     // accept(2): a connection that went away before it was taken, and the
     // network errors Linux passes on from it, are to be retried at once.
-    switch (ec.value()) {
     case ECONNABORTED:
     case EINTR:
     case EAGAIN:
@@ -42,19 +31,24 @@ bool AcceptPause::about_one_connection(const boost::system::error_code& ec) {
     case EHOSTDOWN:
     case EHOSTUNREACH:
     case ENETUNREACH:
-    case EOPNOTSUPP: return true;
-    default: return false;
+    case EOPNOTSUPP: return Failure::one_connection;
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM: return Failure::resources;
+    default: return Failure::other;
     }
 }
 
 asio::awaitable<void> AcceptPause::failed(const boost::system::error_code& ec) {
-    if (about_one_connection(ec)) co_return;
+    const auto failure = classify(ec);
+    if (failure == Failure::one_connection) co_return;
     // Out of descriptors or memory, or anything unforeseen that would fail
     // again at once: wait, so the loop never spins.
     if (failures_++ == 0) {
         log_.error(event_ + ".accept.paused",
                    {{"error", ec.message()},
-                    {"detail", out_of_resources(ec) ? "no new connections until descriptors are free; "
+                    {"detail", failure == Failure::resources ? "no new connections until descriptors are free; "
                                                       "raise LimitNOFILE or lower [limits]"
                                                     : "accepting again after a pause"}});
     }
@@ -69,6 +63,26 @@ void AcceptPause::accepted() {
     log_.info(event_ + ".accept.resumed", {{"failed_accepts", failures_}});
     failures_ = 0;
     wait_ = std::chrono::milliseconds{0};
+}
+
+asio::awaitable<void> accept_each(asio::ip::tcp::acceptor& acceptor, asio::io_context& io, Logger& log, std::string event,
+                                  const std::atomic<bool>& stopping, std::function<void(StrandSocket)> take) {
+    AcceptPause pause(log, event);
+    while (!stopping) {
+        boost::system::error_code ec;
+        auto socket = co_await acceptor.async_accept(asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || stopping) co_return;
+            co_await pause.failed(ec);
+            continue;
+        }
+        pause.accepted();
+        try {
+            take(std::move(socket));
+        } catch (const std::exception& e) {
+            log.error(event + ".accept.failed", {{"error", e.what()}});
+        }
+    }
 }
 
 }  // namespace mxlab

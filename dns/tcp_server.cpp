@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include "config/asio_address.hpp"
-#include "core/accept_pause.hpp"
 #include "dns/responder.hpp"
 #include "dns/zone_set.hpp"
 
@@ -44,7 +43,8 @@ void TcpServer::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t
 
 void TcpServer::start() {
     for (auto& acc : acceptors_) {
-        asio::co_spawn(io_, accept_loop(*acc), [this](std::exception_ptr e) {
+        auto take = [this](StrandSocket socket) { this->take(std::move(socket)); };
+        asio::co_spawn(io_, accept_each(*acc, io_, log_, "dns.tcp", stopping_, std::move(take)), [this](std::exception_ptr e) {
             if (!e) return;
             try {
                 std::rethrow_exception(e);
@@ -73,27 +73,7 @@ void TcpServer::stop() {
     }
 }
 
-asio::awaitable<void> TcpServer::accept_loop(tcp::acceptor& acceptor) {
-    AcceptPause pause(log_, "dns.tcp");
-    while (!stopping_) {
-        boost::system::error_code ec;
-        auto socket = co_await acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-            if (ec == asio::error::operation_aborted || stopping_) co_return;
-            co_await pause.failed(ec);
-            continue;
-        }
-        pause.accepted();
-        // One connection's failure (bad_alloc) must not end the listener.
-        try {
-            take(std::move(socket));
-        } catch (const std::exception& e) {
-            log_.error("dns.tcp.accept.failed", {{"error", e.what()}});
-        }
-    }
-}
-
-void TcpServer::take(asio::basic_stream_socket<tcp, asio::strand<asio::io_context::executor_type>> socket) {
+void TcpServer::take(StrandSocket socket) {
     // A client that reset the connection before it was taken has no peer address: nothing to serve.
     boost::system::error_code ec;
     auto peer = socket.remote_endpoint(ec);

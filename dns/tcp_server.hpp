@@ -19,6 +19,7 @@
 
 #include "config/config.hpp"
 #include "core/asio.hpp"
+#include "core/accept_pause.hpp"
 #include "core/connection_slots.hpp"
 #include "core/log.hpp"
 #include "core/log_limiter.hpp"
@@ -50,11 +51,10 @@ public:
 
 private:
     struct Connection;
-    asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
     asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
     asio::awaitable<void> watchdog(std::shared_ptr<Connection> conn);
     void release(const std::shared_ptr<Connection>& conn);
-    void take(asio::basic_stream_socket<asio::ip::tcp, asio::strand<asio::io_context::executor_type>> socket);
+    void take(StrandSocket socket);
 
     asio::io_context& io_;
     ZoneHolder& zones_;

@@ -2,7 +2,6 @@
 #include "mail/tcp_server.hpp"
 
 #include "config/asio_address.hpp"
-#include "core/accept_pause.hpp"
 #include "mail/tcp.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
@@ -77,7 +76,8 @@ std::shared_ptr<const Snapshot> TcpServer::snapshot() const {
 
 void TcpServer::start() {
     for (auto& l : listeners_) {
-        asio::co_spawn(io_, accept_loop(*l), [this](std::exception_ptr e) {
+        auto take = [this, kind = l->kind](StrandSocket socket) { this->take(std::move(socket), kind); };
+        asio::co_spawn(io_, accept_each(l->acceptor, io_, log_, protocol_, stopping_, std::move(take)), [this](std::exception_ptr e) {
             if (!e) return;
             try {
                 std::rethrow_exception(e);
@@ -121,26 +121,6 @@ void TcpServer::log_refusal(const Snapshot& snapshot, const config::IpAddr& clie
                                          {"refused", n},
                                          {"connections_per_client", limits.connections_per_client},
                                          {"max_connections", max_connections(limits)}});
-    }
-}
-
-asio::awaitable<void> TcpServer::accept_loop(Listener& listener) {
-    AcceptPause pause(log_, protocol_);
-    while (!stopping_) {
-        boost::system::error_code ec;
-        auto socket = co_await listener.acceptor.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-            if (ec == asio::error::operation_aborted || stopping_) co_return;
-            co_await pause.failed(ec);
-            continue;
-        }
-        pause.accepted();
-        // One connection's failure (bad_alloc, a TLS object that cannot be made) must not end the listener.
-        try {
-            take(std::move(socket), listener.kind);
-        } catch (const std::exception& e) {
-            log_.error(protocol_ + ".accept.failed", {{"error", e.what()}});
-        }
     }
 }
 
@@ -235,9 +215,8 @@ asio::awaitable<std::optional<std::chrono::seconds>> TcpServer::pass_throttle(Co
     co_return std::nullopt;
 }
 
-void TcpServer::login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok) {
-    // A failure was counted when the attempt began (LoginThrottle::attempt).
-    if (ok) throttle.succeeded(conn.client, login);
+void TcpServer::login_succeeded(Connection& conn, auth::LoginThrottle& throttle, std::string_view login) {
+    throttle.succeeded(conn.client, login);
 }
 
 }  // namespace mxlab::mail

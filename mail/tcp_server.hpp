@@ -29,6 +29,7 @@
 
 #include "config/config.hpp"
 #include "core/asio_ssl.hpp"
+#include "core/accept_pause.hpp"
 #include "core/connection_slots.hpp"
 #include "core/log.hpp"
 #include "core/log_limiter.hpp"
@@ -91,8 +92,9 @@ protected:
     // lock-out has left, for the caller's "try again in ..." reply.
     asio::awaitable<std::optional<std::chrono::seconds>> pass_throttle(Connection& conn, auth::LoginThrottle& throttle,
                                                                        std::string_view login);
-    // After the password check: a right password forgets this login's failures.
-    void login_result(Connection& conn, auth::LoginThrottle& throttle, std::string_view login, bool ok);
+    // After a right password: forgets this login's failures (a wrong one was
+    // counted when the attempt began, in pass_throttle).
+    void login_succeeded(Connection& conn, auth::LoginThrottle& throttle, std::string_view login);
 
     virtual std::shared_ptr<Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
                                                         int kind) = 0;
@@ -114,8 +116,6 @@ protected:
 
 private:
     struct Listener;
-    using StrandSocket = asio::basic_stream_socket<asio::ip::tcp, asio::strand<asio::io_context::executor_type>>;
-    asio::awaitable<void> accept_loop(Listener& listener);
     // Admits (or refuses) one accepted connection and starts serving it.
     void take(StrandSocket socket, int kind);
 

@@ -199,7 +199,7 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
     switch (r.outcome) {
     case Session::AuthOutcome::ok:
         conn.locked = r.user;  // first: from here on_close() frees the lock, whatever throws
-        login_result(conn, throttle_, creds.authcid, true);
+        login_succeeded(conn, throttle_, creds.authcid);
         conn.uids = std::move(r.uids);
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls ? "yes" : "no"}});
         session.auth_result(r.outcome, r.user, std::move(r.maildrop));
@@ -210,12 +210,12 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         break;
     case Session::AuthOutcome::in_use:
         // The password was right: that login's own count goes, as for any right password, and nothing else.
-        login_result(conn, throttle_, creds.authcid, true);
+        login_succeeded(conn, throttle_, creds.authcid);
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"status", "in-use"}});
         session.auth_result(r.outcome);
         break;
     default:
-        login_result(conn, throttle_, creds.authcid, true);  // the store failed after a right password
+        login_succeeded(conn, throttle_, creds.authcid);  // the store failed after a right password
         log_.error("pop3.store.failed", {{"client", client}, {"user", r.user}, {"error", r.error}});
         session.auth_result(r.outcome);
         break;

@@ -118,8 +118,8 @@ asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& sess
     const auth::Directory& dir = *conn.snapshot->directory;
     auto check = [&](store::Store&) { return dir.authenticate(creds.authcid, creds.password); };
     auto user = co_await store_.run(check);
-    login_result(conn, throttle_, creds.authcid, user.has_value());
     if (user) {
+        login_succeeded(conn, throttle_, creds.authcid);
         log_.info("smtp.auth", {{"client", conn.client.str()}, {"user", *user}, {"status", "ok"}});
         session.auth_result(Session::AuthOutcome::ok, *user);
     } else {

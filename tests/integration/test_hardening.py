@@ -48,6 +48,14 @@ def dig_tcp(port, name="sina.com", qtype="MX"):
     return run("dig", "@127.0.0.1", "-p", str(port), "+tcp", "+tries=1", "+time=2", name, qtype)
 
 
+def pop3_login(lab, user, password):
+    """A POP3 login on port 110 that must succeed (poplib raises otherwise)."""
+    p = poplib.POP3("127.0.0.1", lab.ports["pop3"], timeout=10)
+    p.user(user)
+    p.pass_(password)
+    p.quit()
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -242,19 +250,13 @@ class Hardening(unittest.TestCase):
         self.assertEqual(refusal, b"-ERR [SYS/TEMP] Too many failed logins; try again in 5 minutes.")
         lab.wait_log(r"event=pop3\.auth\.throttled client=127\.0\.0\.1 login=bob@sina\.com retry_after=\d+ refused=1")
         # The classmate at the same address logs in as usual.
-        p = poplib.POP3("127.0.0.1", lab.ports["pop3"], timeout=10)
-        p.user("jack@sina.com")
-        p.pass_("jack123")
-        p.quit()
+        pop3_login(lab, "jack@sina.com", "jack123")
         # Issue 13, item 2: the teacher lifts the lock-out at once.
         r = lab.run_cli("unblock", "127.0.0.1")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stdout, "127.0.0.1: its failed logins are forgotten; it may log in again\n")
         lab.wait_log(r"event=auth\.unblocked client=127\.0\.0\.1 entries=2")
-        p = poplib.POP3("127.0.0.1", lab.ports["pop3"], timeout=10)
-        p.user("bob@sina.com")
-        p.pass_("bob123")
-        p.quit()
+        pop3_login(lab, "bob@sina.com", "bob123")
         r = lab.run_cli("unblock", "127.0.0.1")
         self.assertEqual((r.returncode, r.stdout), (0, "127.0.0.1: no failed logins were counted for it\n"))
         r = lab.run_cli("unblock", "bob@sina.com")
