@@ -53,6 +53,32 @@ TEST(Examples, LabPairPointsAtEachOther) {
     EXPECT_EQ(b.config->domains.at(0).users.size(), 20u);
 }
 
+// The README's one-machine lab: each appliance on its own loopback address,
+// asking the other, on port 25 (where A's queue delivers), with its own data_dir.
+TEST(Examples, LoopbackPairPointsAtEachOther) {
+    auto a = load_file(kExamples / "lab-a-loopback.toml");
+    auto b = load_file(kExamples / "lab-b-loopback.toml");
+    ASSERT_TRUE(a.ok()) << all(a);
+    ASSERT_TRUE(b.ok()) << all(b);
+    EXPECT_TRUE(a.diagnostics.empty()) << all(a);
+    EXPECT_TRUE(b.diagnostics.empty()) << all(b);
+    const auto a_addr = *IpAddr::parse("127.0.1.10");
+    const auto b_addr = *IpAddr::parse("127.0.2.10");
+    EXPECT_EQ(a.config->appliance.listen, std::vector{a_addr});
+    EXPECT_EQ(b.config->appliance.listen, std::vector{b_addr});
+    EXPECT_EQ(a.config->appliance.addresses, std::vector{a_addr});
+    EXPECT_EQ(b.config->appliance.addresses, std::vector{b_addr});
+    EXPECT_EQ(a.config->dns.resolvers, std::vector{*Endpoint::parse("127.0.2.10:53")});
+    EXPECT_EQ(b.config->dns.resolvers, std::vector{*Endpoint::parse("127.0.1.10:53")});
+    EXPECT_EQ(a.config->ports.smtp, 25);
+    EXPECT_EQ(b.config->ports.smtp, 25);
+    EXPECT_NE(a.config->appliance.data_dir, b.config->appliance.data_dir);
+    EXPECT_EQ(a.config->find_domain("sina.com")->users.size(), 6u);
+    EXPECT_EQ(b.config->find_domain("bigsky.com")->users.size(), 20u);
+    EXPECT_EQ(a.config->find_domain("bigsky.com"), nullptr);
+    EXPECT_EQ(b.config->find_domain("sina.com"), nullptr);
+}
+
 TEST(Examples, DefaultConfigUsesInterfaceAddresses) {
     auto r = load_file(kExamples / "mxlab.toml");
     ASSERT_TRUE(r.ok()) << all(r);
