@@ -35,7 +35,6 @@ constexpr const char* kUsage =
     "  passwd                      read a password on stdin, print a hash for the TOML\n"
     "  queue  [-c FILE] list | retry [ID] | delete ID\n"
     "  unblock [-c FILE] ADDRESS   forget the failed logins of a client address\n"
-    "  status [-c FILE]            services, listeners, zones, queue size\n"
     "  version                     print the version\n"
     "\n"
     "FILE defaults to /etc/mxlab/mxlab.toml.\n";
