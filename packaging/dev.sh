@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's two set-up commands:
-#   packaging/dev.sh run    install build deps, build, run mxlab on config/examples/dev.toml
+#   packaging/dev.sh run    install build deps and the README's clients, build, run mxlab on config/examples/dev.toml
 #   packaging/dev.sh test   install test deps, build (plain and ASan+UBSan), fuzz briefly, run every test
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ build() {  # build DIR [cmake args...]
 
 case "$what" in
   run)
-    bash packaging/install-deps.sh build
+    bash packaging/install-deps.sh run
     build build -DMXLAB_TESTS=OFF
     echo "dev.sh: starting mxlab on config/examples/dev.toml (Ctrl-C stops it)" >&2
     exec build/appliance/mxlab serve -c config/examples/dev.toml

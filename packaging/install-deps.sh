@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mxlab needs: "build" for building and running
-# it, "test" for that plus the real clients and peers the tests talk to.
+# it, "run" for that plus the clients the README tries it with next (dig, drill,
+# swaks, curl), "test" for all that plus the peers the tests talk to.
 # Idempotent; works as root or through sudo.
 set -euo pipefail
 
@@ -11,17 +12,23 @@ build_pkgs=(
   libboost-dev libldns-dev libssl-dev librocksdb-dev libtomlplusplus-dev
   libcrypt-dev openssl
 )
+# What the README's "Once it runs" and lab sections type; swaks needs
+# libnet-ssleay-perl for -tls.
+tools_pkgs=(
+  bind9-dnsutils ldnsutils swaks libnet-ssleay-perl curl
+)
 test_pkgs=(
   libgtest-dev libgmock-dev python3 iproute2 procps
-  bind9-dnsutils bind9-utils ldnsutils nsd dnsperf postfix swaks libnet-ssleay-perl curl whois
+  bind9-utils nsd dnsperf postfix whois
   dovecot-pop3d mpop fetchmail
   clang libclang-rt-14-dev
 )
 
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;
-  test)  pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test]" >&2; exit 1 ;;
+  run)   pkgs=("${build_pkgs[@]}" "${tools_pkgs[@]}") ;;
+  test)  pkgs=("${build_pkgs[@]}" "${tools_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|run|test]" >&2; exit 1 ;;
 esac
 
 sudo=()
