@@ -89,7 +89,7 @@ std::vector<config::Diagnostic> missing_tls_files(const config::Config& cfg) {
         } else {
             out.push_back(error(key, f.path.string() + " " + *why +
                                          ": fix the path, or remove tls.cert and tls.key from [tls] to have mxlab "
-                                         "make a self-signed pair in data_dir (it makes none at a path you chose)"));
+                                         "issue a pair from its lab CA in data_dir (it makes none at a path you chose)"));
         }
     }
     return out;

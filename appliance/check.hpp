@@ -32,9 +32,9 @@ config::LoadResult load_checked(const std::filesystem::path& file);
 bool explicit_tls(const config::Config& cfg);
 
 // Errors for the files of an explicit pair that do not exist, each naming the
-// key, the path and what to do. Making a self-signed pair there instead would
-// let a typo silently swap the served certificate (and create folders as root
-// wherever it points), so self-signed pairs live only at the defaults.
+// key, the path and what to do. Making a pair there instead would let a typo
+// silently swap the served certificate (and create folders as root wherever
+// it points), so the pairs mxlab makes live only at the defaults.
 std::vector<config::Diagnostic> missing_tls_files(const config::Config& cfg);
 
 // A warning when data_dir exists and group or others have any access to it:

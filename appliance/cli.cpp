@@ -1,6 +1,7 @@
 // The mxlab command line: parses arguments and runs one subcommand (DESIGN.md section 2).
 #include "appliance/cli.hpp"
 
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 
 #include "appliance/check.hpp"
 #include "appliance/control.hpp"
+#include "appliance/lab_ca.hpp"
+#include "appliance/service.hpp"
 #include "appliance/serve.hpp"
 #include "appliance/zone_cmd.hpp"
 #include "core/log.hpp"
@@ -35,6 +38,9 @@ constexpr const char* kUsage =
     "  passwd                      read a password on stdin, print a hash for the TOML\n"
     "  queue  [-c FILE] list | retry [ID] | delete ID\n"
     "  unblock [-c FILE] ADDRESS   forget the failed logins of a client address\n"
+    "  tls ca [-c FILE]            print the lab CA certificate (PEM) clients should trust;\n"
+    "                              made in data_dir if missing, so it can be handed out before\n"
+    "                              the first start (none when [tls] names its own certificate)\n"
     "  version                     print the version\n"
     "\n"
     "FILE defaults to /etc/mxlab/mxlab.toml.\n";
@@ -154,6 +160,31 @@ int cmd_unblock(const std::filesystem::path& file, const std::vector<std::string
     return ask_daemon(file, {"unblock", rest[0]});
 }
 
+// `mxlab tls ca`: the CA a teacher hands out, the same one `serve` issues from.
+int cmd_tls(const std::filesystem::path& file, const std::vector<std::string>& rest) {
+    if (rest.size() != 1 || rest[0] != "ca") return usage_error("tls takes one subcommand: ca");
+    auto result = config::load_file(file);
+    if (!result.ok()) {
+        for (const auto& d : result.diagnostics) std::cerr << config::format(file, d) << '\n';
+        return 1;
+    }
+    const config::Config& cfg = *result.config;
+    if (auto why = lab_ca_unused(cfg)) {
+        std::cerr << "mxlab: tls ca: no lab CA: " << *why << '\n';
+        return 1;
+    }
+    // As serve does: what is made under data_dir is its owner's alone.
+    ::umask(077);
+    try {
+        Logger log(stderr);
+        std::cout << ensure_lab_ca(cfg, log).cert << std::flush;
+    } catch (const StartError& e) {
+        std::cerr << "mxlab: tls ca: " << e.what() << '\n';
+        return 2;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -186,6 +217,7 @@ int run_cli(int argc, char** argv) {
     if (cmd == "zone") return print_zones(args->config, args->rest, std::cout, std::cerr);
     if (cmd == "queue") return cmd_queue(args->config, args->rest);
     if (cmd == "unblock") return cmd_unblock(args->config, args->rest);
+    if (cmd == "tls") return cmd_tls(args->config, args->rest);
     if (cmd == "status") {
         std::cerr << "mxlab: " << cmd << ": not available in this version yet\n";
         return 2;

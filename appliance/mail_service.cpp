@@ -79,7 +79,7 @@ public:
         smtp_ = std::make_unique<smtp::Server>(io_, *async_, throttle_, log_);
         smtp_->on_queued([r = runner_.get()] { r->wake(); });
         pop3_ = std::make_unique<pop3::Server>(io_, *async_, throttle_, log_);
-        auto snap = make_snapshot(cfg);
+        auto snap = make_snapshot(cfg, *built.zones);
         smtp_->set_snapshot(snap);
         pop3_->set_snapshot(snap);
         runner_->set_snapshot(runner_snapshot(*snap));
@@ -110,14 +110,15 @@ public:
     }
 
     PreparedReload prepare_reload(std::shared_ptr<const config::Config> cfg) override {
+        // Zones first: the certificate names every name in them that points at us.
+        auto built = zones_->build(cfg);
+        if (!built.error.empty()) return {built.error, {}};
         std::shared_ptr<const smtp::Snapshot> snap;
         try {
-            snap = make_snapshot(cfg);
+            snap = make_snapshot(cfg, *built.zones);
         } catch (const std::exception& e) {
             return {e.what(), {}};
         }
-        auto built = zones_->build(cfg);
-        if (!built.error.empty()) return {built.error, {}};
         if (listeners_of(*cfg) != listen_)
             log_.warn("mail.reload.listeners", {{"detail", "appliance.listen, [ports] and [services] for mail apply at the next restart"}});
         return {{}, [this, snap, cfg, zones = built.zones] {
@@ -201,11 +202,11 @@ private:
         co_return ControlReply{true, "queue id " + std::to_string(id) + " deleted\n"};
     }
 
-    std::shared_ptr<const smtp::Snapshot> make_snapshot(std::shared_ptr<const config::Config> cfg) {
+    std::shared_ptr<const smtp::Snapshot> make_snapshot(std::shared_ptr<const config::Config> cfg, const dns::ZoneSet& zones) {
         auto snap = std::make_shared<smtp::Snapshot>();
         snap->config = cfg;
         snap->directory = std::make_shared<const auth::Directory>(*cfg);
-        snap->tls = make_tls_context(*cfg, log_);
+        snap->tls = make_tls_context(*cfg, log_, &zones);
         return snap;
     }
 

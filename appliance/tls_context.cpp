@@ -1,4 +1,4 @@
-// Building the mail services' TLS server context from [tls] cert/key, making a self-signed pair when there is none.
+// Building the mail services' TLS server context from [tls] cert/key, or from a pair the lab CA issues for the appliance's names.
 #include "appliance/tls_context.hpp"
 
 #include <algorithm>
@@ -20,9 +20,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "appliance/cert_names.hpp"
 #include "appliance/check.hpp"
+#include "appliance/lab_ca.hpp"
 #include "appliance/openssl_handles.hpp"
 #include "appliance/service.hpp"
+#include "appliance/tls_files.hpp"
 
 namespace mxlab::appliance {
 
@@ -31,13 +34,6 @@ namespace {
 namespace fs = std::filesystem;
 
 using namespace ossl;
-
-// The first line of both files of a pair mxlab made. It is what lets mxlab
-// tell its own pair (remade when the names change) from a user's (never
-// written), and it travels with the file: a sidecar could outlive the pair it
-// described and get a user's certificate overwritten. Text before a PEM block
-// is allowed (RFC 7468 section 2) and OpenSSL, GnuTLS and NSS skip it.
-constexpr std::string_view kMarker = "# mxlab self-signed";
 
 // Our own pair is remade this long before it expires, so it never does.
 constexpr std::chrono::days kRenewBefore{30};
@@ -48,9 +44,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
     "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
-
-// A certificate or key file is a few KiB; a file this large is a wrong path.
-constexpr std::size_t kMaxFileSize = 1 << 20;
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
     std::string s;
@@ -70,43 +63,6 @@ std::string utc_text(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
-// Whether anything is at `p`. A dangling symlink counts: it is the user's
-// setup (say, a link into /etc/letsencrypt), not a missing file to fill in.
-bool present(const fs::path& p) {
-    std::error_code ec;
-    return fs::symlink_status(p, ec).type() != fs::file_type::not_found;
-}
-
-// The file's contents, or nullopt with the reason in `error`.
-std::optional<std::string> try_read(const fs::path& p, std::string* error = nullptr) {
-    auto fail = [&](int err) -> std::optional<std::string> {
-        if (error) *error = std::strerror(err);
-        return std::nullopt;
-    };
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(errno);
-    std::string text;
-    char buf[8192];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            return fail(err);
-        }
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-        if (text.size() > kMaxFileSize) {
-            ::close(fd);
-            if (error) *error = "larger than 1 MiB: not a certificate or key";
-            return std::nullopt;
-        }
-    }
-    ::close(fd);
-    return text;
-}
-
 std::string read_or_throw(const fs::path& p, std::string_view key) {
     std::string error;
     auto text = try_read(p, &error);
@@ -114,90 +70,74 @@ std::string read_or_throw(const fs::path& p, std::string_view key) {
     return *text;
 }
 
-bool ours(const std::optional<std::string>& text) { return text && text->starts_with(kMarker); }
-
-// Replaces `path` with `content` so that a reader sees either the old file or
-// the whole new one: a temporary file in the same folder (created 0600 by
-// mkstemp, so a key is never readable by others even for an instant), synced,
-// then renamed over the target, then the folder synced.
-void write_atomically(const fs::path& path, std::string_view content, mode_t mode) {
-    auto fail = [&](std::string_view what, int err) {
-        throw StartError("cannot write " + path.string() + ": " + std::string(what) + ": " + std::strerror(err));
-    };
-    const fs::path dir = path.parent_path();
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw StartError("cannot create " + dir.string() + ": " + ec.message());
-
-    std::string tmp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-    int fd = ::mkstemp(tmp.data());
-    if (fd < 0) fail("cannot create a temporary file", errno);
-    struct Guard {  // removes the temporary file unless it became the target
-        std::string& tmp;
-        int& fd;
-        bool done = false;
-        ~Guard() {
-            if (fd >= 0) ::close(fd);
-            if (!done) ::unlink(tmp.c_str());
-        }
-    } guard{tmp, fd};
-
-    for (std::size_t off = 0; off < content.size();) {
-        ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("write", errno);
-        off += static_cast<std::size_t>(n);
-    }
-    if (::fchmod(fd, mode) != 0) fail("chmod", errno);
-    if (::fsync(fd) != 0) fail("fsync", errno);
-    int closing = fd;
-    fd = -1;
-    if (::close(closing) != 0) fail("close", errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename", errno);
-    guard.done = true;
-    if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        ::fsync(dfd);  // the rename itself survives a crash; failing here changes nothing for the caller
-        ::close(dfd);
-    }
+// Sorted, for comparing what a certificate names with what it should.
+std::vector<std::string> sorted(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
 }
 
-// Makes a self-signed pair for `names` and writes it to cfg.tls.cert/key,
-// which are the two default paths (an explicit pair is never written).
-void write_self_signed(const config::Config& cfg, const std::vector<std::string>& names, std::string_view reason,
-                       Logger& log) {
+std::vector<std::string> address_texts(const std::vector<config::IpAddr>& addresses) {
+    std::vector<std::string> out;
+    for (const auto& a : addresses) out.push_back(a.str());
+    return out;
+}
+
+// Issues a server certificate for `names` from the lab CA and writes it to
+// cfg.tls.cert/key, which are the two default paths (an explicit pair is
+// never written).
+void write_issued(const config::Config& cfg, const PemPair& ca, const ServerNames& names, std::string_view reason,
+                  Logger& log) {
     PemPair pair;
     try {
-        pair = make_self_signed(names);
+        // Never past the CA's own end: a client would stop trusting it then anyway.
+        const auto ca_left = std::chrono::duration_cast<std::chrono::seconds>(inspect_certificate(ca.cert).not_after -
+                                                                             std::chrono::system_clock::now());
+        pair = issue_server_certificate(ca, names, std::min<std::chrono::seconds>(std::chrono::days(824), ca_left));
     } catch (const std::exception& e) {
-        throw StartError(std::string("cannot make a self-signed certificate: ") + e.what());
+        throw StartError(std::string("cannot issue the server certificate: ") + e.what());
     }
     const fs::path& cert = cfg.tls.cert;
     const fs::path& key = cfg.tls.key;
     const std::string cert_header =
-        std::string(kMarker) + " certificate for: " + join(names, " ") +
-        "\n# mxlab makes a new pair when appliance.hostname or a domain's mx changes.\n"
+        std::string(kIssuedMarker) + " certificate for: " + join(names.dns, " ") +
+        (names.addresses.empty() ? "" : " " + join(address_texts(names.addresses), " ")) + "\n# Issued by the lab CA in " + lab_ca_cert_path(cfg).string() +
+        " (mxlab tls ca prints it); mxlab issues a new one when these names change.\n"
         "# To use your own certificate, replace this file and the key file: mxlab never writes over those.\n";
     // Key first: a crash between the two renames leaves a pair of ours
-    // that does not match, which the next start remakes.
-    write_atomically(key, std::string(kMarker) + " key, for " + cert.filename().string() + "\n" + pair.key, 0600);
+    // that does not match, which the next start reissues.
+    write_atomically(key, std::string(kIssuedMarker) + " key, for " + cert.filename().string() + "\n" + pair.key, 0600);
     write_atomically(cert, cert_header + pair.cert, 0644);
-    log.info("tls.self_signed", {{"cert", cert.string()},
-                                 {"key", key.string()},
-                                 {"names", join(names, ",")},
-                                 {"reason", reason},
-                                 {"sha256", inspect_certificate(pair.cert).sha256}});
+    const CertInfo info = inspect_certificate(pair.cert);
+    log.info("tls.issued", {{"cert", cert.string()},
+                            {"key", key.string()},
+                            {"ca", lab_ca_cert_path(cfg).string()},
+                            {"issuer", info.issuer},
+                            {"names", join(info.dns_names, ",")},
+                            {"addresses", join(info.addresses, ",")},
+                            {"reason", reason},
+                            {"sha256", info.sha256},
+                            {"not_after", utc_text(info.not_after)}});
 }
 
-// Why a pair of ours must be remade, if it must.
+// Why a pair of ours must be reissued, if it must.
 std::optional<std::string_view> stale_reason(const std::string& cert_text, const std::string& key_text,
-                                             const std::vector<std::string>& names) {
+                                             const ServerNames& names, const PemPair& ca) {
     CertInfo info;
     try {
         info = inspect_certificate(cert_text);
     } catch (const OpenSslError&) {
         return "unreadable";
     }
-    if (!info.covers(names)) return "names_changed";
+    // A self-signed pair from before the lab CA, or one from a CA since remade.
+    if (!issued_by(cert_text, ca.cert)) return "not_from_lab_ca";
+    // Exactly the names: one left over is a name the appliance no longer
+    // answers for, and a new certificate costs the clients nothing.
+    std::vector<std::string> wanted;
+    for (const auto& n : names.dns) wanted.push_back(certificate_dns_name(n));
+    if (sorted(info.dns_names) != sorted(std::move(wanted)) ||
+        sorted(info.addresses) != sorted(address_texts(names.addresses)))
+        return "names_changed";
     const auto now = std::chrono::system_clock::now();
     if (!info.valid_at(now) || info.not_after < now + kRenewBefore) return "expiring";
     if (!key_matches(cert_text, key_text)) return "mismatched";
@@ -211,44 +151,34 @@ std::string openssl_reason() {
 
 }  // namespace
 
-std::vector<std::string> tls_names(const config::Config& cfg) {
-    std::vector<std::string> names;
-    auto add = [&](const std::string& n) {
-        if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
-    };
-    add(cfg.appliance.hostname);
-    for (const auto& d : cfg.domains)
-        if (d.mail) add(d.mx);
-    return names;
-}
-
-void ensure_tls_files(const config::Config& cfg, Logger& log) {
+void ensure_tls_files(const config::Config& cfg, const ServerNames& names, Logger& log) {
     if (explicit_tls(cfg)) {
         // The user's pair, used as given: a missing file is an error, never a reason to write one.
         if (const auto missing = missing_tls_files(cfg); !missing.empty())
             throw StartError(missing.front().key + " " + missing.front().message);
         return;
     }
-    const auto names = tls_names(cfg);
     const fs::path& cert = cfg.tls.cert;
     const fs::path& key = cfg.tls.key;
     const bool has_cert = present(cert);
     const bool has_key = present(key);
-    if (!has_cert && !has_key) return write_self_signed(cfg, names, "missing", log);
+    if (!has_cert && !has_key) return write_issued(cfg, ensure_lab_ca(cfg, log), names, "missing", log);
 
     const auto cert_text = has_cert ? try_read(cert) : std::nullopt;
     const auto key_text = has_key ? try_read(key) : std::nullopt;
     if (has_cert != has_key) {
-        if (ours(has_cert ? cert_text : key_text)) return write_self_signed(cfg, names, "incomplete", log);
+        if (made_by_mxlab(has_cert ? cert_text : key_text))
+            return write_issued(cfg, ensure_lab_ca(cfg, log), names, "incomplete", log);
         const fs::path& there = has_cert ? cert : key;
         const fs::path& missing = has_cert ? key : cert;
         throw StartError(std::string(has_cert ? "tls.key " : "tls.cert ") + missing.string() + " is missing but " +
                          (has_cert ? "tls.cert " : "tls.key ") + there.string() +
                          " exists: put the matching " + (has_cert ? "private key" : "certificate") +
-                         " there, or remove " + there.string() + " to have mxlab make a self-signed pair");
+                         " there, or remove " + there.string() + " to have mxlab's lab CA issue a pair");
     }
-    if (!ours(cert_text) || !ours(key_text)) return;  // the user's pair: read, never written
-    if (auto reason = stale_reason(*cert_text, *key_text, names)) write_self_signed(cfg, names, *reason, log);
+    if (!made_by_mxlab(cert_text) || !made_by_mxlab(key_text)) return;  // the user's pair: read, never written
+    const PemPair ca = ensure_lab_ca(cfg, log);
+    if (auto reason = stale_reason(*cert_text, *key_text, names, ca)) write_issued(cfg, ca, names, *reason, log);
 }
 
 std::shared_ptr<asio::ssl::context> load_tls_context(const config::Config& cfg) {
@@ -325,20 +255,28 @@ std::shared_ptr<asio::ssl::context> load_tls_context(const config::Config& cfg) 
     return ctx;
 }
 
-std::shared_ptr<asio::ssl::context> make_tls_context(const config::Config& cfg, Logger& log) {
-    ensure_tls_files(cfg, log);
+std::shared_ptr<asio::ssl::context> make_tls_context(const config::Config& cfg, Logger& log, const dns::ZoneSet* zones) {
+    const CertificateNames wanted = certificate_names(cfg, zones);
+    if (wanted.left_out)
+        log.warn("tls.names_left_out", {{"names", wanted.names.dns.size()},
+                                        {"left_out", wanted.left_out},
+                                        {"detail", "more names in our zones point at this appliance than a certificate "
+                                                   "should carry: clients using the others will warn"}});
+    ensure_tls_files(cfg, wanted.names, log);
     auto ctx = load_tls_context(cfg);
     const CertInfo info = certificate_info(*ctx);
-    const bool self_made = ours(try_read(cfg.tls.cert));
+    const bool issued = made_by_mxlab(try_read(cfg.tls.cert));
     log.info("tls.loaded", {{"cert", cfg.tls.cert.string()},
-                            {"source", self_made ? "mxlab-self-signed" : "user"},
+                            {"source", issued ? "mxlab-lab-ca" : "user"},
                             {"subject", info.subject},
+                            {"issuer", info.issuer},
                             {"names", join(info.dns_names, ",")},
+                            {"addresses", join(info.addresses, ",")},
                             {"sha256", info.sha256},
                             {"not_after", utc_text(info.not_after)}});
-    if (!self_made) {
+    if (!issued) {
         std::vector<std::string> missing;
-        for (const auto& n : tls_names(cfg))
+        for (const auto& n : wanted.names.dns)
             if (!info.covers({n})) missing.push_back(n);
         if (!missing.empty())
             log.warn("tls.names_not_covered", {{"cert", cfg.tls.cert.string()},

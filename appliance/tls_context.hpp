@@ -1,8 +1,9 @@
 // The TLS server context the mail listeners share: SMTP STARTTLS (587, 25) and implicit TLS (465), later POP3/IMAP.
 //
-// Reads [tls] cert and key (DESIGN.md section 3). Without them in the TOML a
-// self-signed pair for the appliance's names is made at the defaults under
-// data_dir, and remade when the names change; a pair the TOML names is only
+// Reads [tls] cert and key (DESIGN.md sections 2 and 3). Without them in the
+// TOML the lab CA (appliance/lab_ca.hpp) issues a pair for every name a
+// client may use (appliance/cert_names.hpp) at the defaults under data_dir,
+// and issues a new one when the names change; a pair the TOML names is only
 // ever read, and a missing one is an error. TLS 1.2 is the minimum (RFC 8996
 // deprecates 1.0 and 1.1), with forward-secret AEAD suites only.
 //
@@ -14,33 +15,31 @@
 #include <string>
 #include <vector>
 
-#include "appliance/self_signed.hpp"
+#include "appliance/certificates.hpp"
 #include "config/config.hpp"
+#include "dns/zone_set.hpp"
 #include "core/asio_ssl.hpp"
 #include "core/log.hpp"
 
 namespace mxlab::appliance {
 
-// The names a client may reach the mail services by, in certificate order:
-// appliance.hostname, then the mx of every domain with mail = true, without
-// duplicates.
-std::vector<std::string> tls_names(const config::Config& cfg);
-
 // Makes sure cfg.tls.cert and cfg.tls.key hold a pair to load. An explicit
 // pair (explicit_tls, appliance/check.hpp) is never written: a missing file
-// throws StartError with missing_tls_files' message. Otherwise it writes a
-// self-signed pair (key 0600, cert 0644, each written atomically; the folder
-// is created) when:
+// throws StartError with missing_tls_files' message. Otherwise the lab CA
+// (made first if need be) issues a pair for `names` and it is written (key
+// 0600, cert 0644, each atomically; the folder is created) when:
 //   - both files are missing;
-//   - the pair is mxlab's own (its files start with a "# mxlab self-signed"
-//     line) and no longer covers tls_names(cfg) (hostname or an mx changed),
-//     has expired or expires within 30 days, does not parse, or its two
-//     files do not belong together (a write interrupted half way);
+//   - the pair is mxlab's own (its files start with kIssuedMarker, or the
+//     older kSelfSignedMarker) and was not issued by the lab CA, names other
+//     DNS names or addresses than `names`, has expired or expires within 30
+//     days, does not parse, or its two files do not belong together (a write
+//     interrupted half way);
 //   - only one file exists and it is mxlab's own (the same interruption).
-// A user's file is never written. Throws StartError when only one file exists
-// and it is the user's, naming the missing one. Logs "tls.self_signed" with
-// the paths, names and reason when it writes.
-void ensure_tls_files(const config::Config& cfg, Logger& log);
+// A user's file is never written, and then no lab CA is made. Throws
+// StartError when only one file exists and it is the user's, naming the
+// missing one. Logs "tls.issued" with the paths, issuer, names, addresses
+// and reason when it writes.
+void ensure_tls_files(const config::Config& cfg, const ServerNames& names, Logger& log);
 
 // Loads cfg.tls.cert (the server's certificate, then any chain certificates)
 // and cfg.tls.key (PEM, unencrypted) into a new server context: TLS 1.2 or
@@ -52,8 +51,10 @@ void ensure_tls_files(const config::Config& cfg, Logger& log);
 // "tls.key ... does not match tls.cert ...").
 std::shared_ptr<asio::ssl::context> load_tls_context(const config::Config& cfg);
 
-// ensure_tls_files, then load_tls_context, then logs "tls.loaded" (subject,
-// names, sha256 fingerprint, expiry, whether it is self-signed by mxlab) and
+// ensure_tls_files for certificate_names(cfg, zones) (zones null: the
+// hostname, MX hosts and addresses only), then load_tls_context, then logs
+// "tls.loaded" (subject, issuer, names, addresses, sha256 fingerprint,
+// expiry, whether the lab CA issued it) and
 // warns "tls.names_not_covered" / "tls.expired" for a user's certificate that
 // does not match the appliance's names or has expired (a lab still works
 // with it; clients will complain).
@@ -62,7 +63,8 @@ std::shared_ptr<asio::ssl::context> load_tls_context(const config::Config& cfg);
 // pick up a new certificate or hostname on reload, build a new one and swap
 // the shared_ptr (each session keeps its own copy of the pointer alive for as
 // long as its stream lives).
-std::shared_ptr<asio::ssl::context> make_tls_context(const config::Config& cfg, Logger& log);
+std::shared_ptr<asio::ssl::context> make_tls_context(const config::Config& cfg, Logger& log,
+                                                     const dns::ZoneSet* zones = nullptr);
 
 // What the context's certificate says (for logs and the status page).
 CertInfo certificate_info(asio::ssl::context& ctx);

@@ -37,11 +37,12 @@ class ServeKeepsMailPrivate(unittest.TestCase):
 
             self.assertEqual(mode(lab.data_dir), 0o700)
             self.assertEqual(mode(os.path.join(lab.data_dir, "tls", "key.pem")), 0o600)
+            self.assertEqual(mode(os.path.join(lab.data_dir, "tls", "ca.key")), 0o600)
             store = [p for p in entries(lab.data_dir) if p.startswith("store" + os.sep)]
             self.assertTrue(store, "no store files")
             opened = {}
             for rel in entries(lab.data_dir):
-                if rel == os.path.join("tls", "cert.pem"):
+                if rel in (os.path.join("tls", "cert.pem"), os.path.join("tls", "ca.pem")):
                     continue  # a certificate is public: 0644, inside a folder only the owner enters
                 if mode(os.path.join(lab.data_dir, rel)) & 0o077:
                     opened[rel] = oct(mode(os.path.join(lab.data_dir, rel)))

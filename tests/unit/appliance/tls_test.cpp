@@ -1,6 +1,7 @@
-// TLS for the mail services: the self-signed pair, which files mxlab writes and never writes, and real handshakes.
+// TLS for the mail services: the lab CA and the pair it issues, which files mxlab writes and never writes, and real handshakes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,9 +23,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "appliance/cert_names.hpp"
 #include "appliance/check.hpp"
+#include "appliance/lab_ca.hpp"
 #include "appliance/openssl_handles.hpp"
-#include "appliance/self_signed.hpp"
+#include "appliance/certificates.hpp"
 #include "appliance/service.hpp"
 #include "appliance/tls_context.hpp"
 #include "config/config.hpp"
@@ -137,6 +140,9 @@ protected:
     fs::path data() const { return dir_ / "data"; }
     fs::path cert_path() const { return data() / "tls" / "cert.pem"; }
     fs::path key_path() const { return data() / "tls" / "key.pem"; }
+    fs::path ca_path() const { return data() / "tls" / "ca.pem"; }
+    fs::path ca_key_path() const { return data() / "tls" / "ca.key"; }
+    static std::vector<std::string> names_of(const config::Config& cfg) { return certificate_names(cfg, nullptr).names.dns; }
 
     // sina.com's mx defaults to the hostname; bigsky.com has its own; lab.test has no mail.
     config::Config make_config(const std::string& hostname = "mail.sina.com", const std::string& tls = "") {
@@ -256,11 +262,14 @@ TEST(SelfSigned, LongFirstNameGoesOnlyInTheSan) {
 
 // --- ensure_tls_files / make_tls_context: the files ----------------------------
 
-TEST_F(TlsTest, NamesAreHostnameThenEachMailDomainsMx) {
-    EXPECT_EQ(tls_names(make_config()), (std::vector<std::string>{"mail.sina.com", "mx.bigsky.com"}));
+TEST_F(TlsTest, NamesAreHostnameThenEachMailDomainsMxAndTheAddresses) {
+    const auto names = certificate_names(make_config(), nullptr).names;
+    EXPECT_EQ(names.dns, (std::vector<std::string>{"mail.sina.com", "mx.bigsky.com"}));
+    ASSERT_EQ(names.addresses.size(), 1u);
+    EXPECT_EQ(names.addresses[0].str(), "10.0.1.10");
 }
 
-TEST_F(TlsTest, BothMissingMakesAPrivateSelfSignedPair) {
+TEST_F(TlsTest, BothMissingMakesTheLabCaAndAPrivatePairItIssued) {
     auto cfg = make_config();
     auto ctx = make_tls_context(cfg, logs_.log());
     ASSERT_TRUE(ctx);
@@ -269,12 +278,19 @@ TEST_F(TlsTest, BothMissingMakesAPrivateSelfSignedPair) {
     ASSERT_TRUE(fs::exists(key_path()));
     EXPECT_EQ(mode_of(key_path()), 0600u);
     EXPECT_EQ(mode_of(cert_path()), 0644u);
-    // Only the two files: no temporary file left behind.
-    EXPECT_EQ(std::distance(fs::directory_iterator(cert_path().parent_path()), fs::directory_iterator()), 2);
+    EXPECT_EQ(mode_of(ca_key_path()), 0600u);
+    EXPECT_EQ(mode_of(ca_path()), 0644u);
+    // Only these files: no temporary file left behind.
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(cert_path().parent_path())) files.push_back(e.path().filename());
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(files, (std::vector<std::string>{".ca.lock", "ca.key", "ca.pem", "cert.pem", "key.pem"}));
 
     const std::string cert = read(cert_path()), key = read(key_path());
-    EXPECT_TRUE(cert.starts_with("# mxlab self-signed")) << cert;
-    EXPECT_TRUE(key.starts_with("# mxlab self-signed")) << key;
+    EXPECT_TRUE(cert.starts_with("# mxlab lab CA")) << cert;
+    EXPECT_TRUE(key.starts_with("# mxlab lab CA")) << key;
+    EXPECT_TRUE(issued_by(cert, read(ca_path())));
+    EXPECT_FALSE(issued_by(read(ca_path()), cert));
     X509Ptr x = parse_cert(cert);
     PKey k = parse_key(key);
     ASSERT_TRUE(x && k);
@@ -284,12 +300,13 @@ TEST_F(TlsTest, BothMissingMakesAPrivateSelfSignedPair) {
 
     const CertInfo info = certificate_info(*ctx);
     EXPECT_EQ(info.sha256, inspect_certificate(cert).sha256);
-    EXPECT_EQ(logs_.count("event=tls.self_signed"), 1) << logs_.text();
-    EXPECT_NE(logs_.text().find("names=mail.sina.com,mx.bigsky.com reason=missing"), std::string::npos)
+    EXPECT_EQ(logs_.count("event=tls.issued"), 1) << logs_.text();
+    EXPECT_EQ(logs_.count("event=tls.ca_made"), 1) << logs_.text();
+    EXPECT_NE(logs_.text().find("names=mail.sina.com,mx.bigsky.com addresses=10.0.1.10 reason=missing"), std::string::npos)
         << logs_.text();
     EXPECT_NE(logs_.text().find("key=" + key_path().string()), std::string::npos) << logs_.text();
     EXPECT_NE(logs_.text().find("event=tls.loaded"), std::string::npos) << logs_.text();
-    EXPECT_NE(logs_.text().find("source=mxlab-self-signed"), std::string::npos) << logs_.text();
+    EXPECT_NE(logs_.text().find("source=mxlab-lab-ca"), std::string::npos) << logs_.text();
 }
 
 TEST_F(TlsTest, SecondStartReusesThePair) {
@@ -299,12 +316,13 @@ TEST_F(TlsTest, SecondStartReusesThePair) {
     const std::string second = certificate_info(*make_tls_context(cfg, logs_.log())).sha256;
     EXPECT_EQ(first, second);
     EXPECT_EQ(read(key_path()), key);
-    EXPECT_EQ(logs_.count("event=tls.self_signed"), 1) << logs_.text();
+    EXPECT_EQ(logs_.count("event=tls.issued"), 1) << logs_.text();
     EXPECT_EQ(logs_.count("event=tls.loaded"), 2) << logs_.text();
 }
 
-TEST_F(TlsTest, HostnameChangeRemakesOurPair) {
+TEST_F(TlsTest, HostnameChangeReissuesOurPairFromTheSameCa) {
     const std::string before = certificate_info(*make_tls_context(make_config(), logs_.log())).sha256;
+    const std::string ca = read(ca_path()), ca_key = read(ca_key_path());
     auto cfg = make_config("mail2.sina.com");
     auto ctx = make_tls_context(cfg, logs_.log());
     const CertInfo info = certificate_info(*ctx);
@@ -314,24 +332,138 @@ TEST_F(TlsTest, HostnameChangeRemakesOurPair) {
     EXPECT_EQ(info.dns_names, (std::vector<std::string>{"mail2.sina.com", "mx.bigsky.com"}));
     EXPECT_NE(logs_.text().find("reason=names_changed"), std::string::npos) << logs_.text();
     EXPECT_EQ(mode_of(key_path()), 0600u);
+    // The CA a client was told to trust is the one that issued the new pair.
+    EXPECT_EQ(read(ca_path()), ca);
+    EXPECT_EQ(read(ca_key_path()), ca_key);
+    EXPECT_TRUE(issued_by(read(cert_path()), ca));
+    EXPECT_EQ(logs_.count("event=tls.ca_made"), 1) << logs_.text();
 }
 
-TEST_F(TlsTest, FewerNamesKeepOurPair) {
-    // Dropping a domain leaves a certificate that still covers every name: no
-    // reason to make clients accept a new one.
+TEST_F(TlsTest, FewerNamesReissueOurPair) {
+    // Clients trust the CA, not the pair: a certificate naming a host the
+    // appliance no longer serves is replaced at no cost to them.
     const std::string before = certificate_info(*make_tls_context(make_config(), logs_.log())).sha256;
+    const std::string ca = read(ca_path());
     auto r = config::load_string("[appliance]\nhostname = \"mail.sina.com\"\naddresses = [\"10.0.1.10\"]\n"
                                  "data_dir = \"" + data().string() + "\"\n[[domain]]\nname = \"sina.com\"\n",
                                  dir_ / "mxlab.toml");
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(certificate_info(*make_tls_context(*r.config, logs_.log())).sha256, before);
+    const CertInfo info = certificate_info(*make_tls_context(*r.config, logs_.log()));
+    EXPECT_NE(info.sha256, before);
+    EXPECT_EQ(info.dns_names, (std::vector<std::string>{"mail.sina.com"}));
+    EXPECT_EQ(read(ca_path()), ca);
+}
+
+TEST_F(TlsTest, AddressChangeReissuesOurPair) {
+    make_tls_context(make_config(), logs_.log());
+    auto r = config::load_string("[appliance]\nhostname = \"mail.sina.com\"\naddresses = [\"10.0.1.11\", \"fd00::10\"]\n"
+                                 "data_dir = \"" + data().string() + "\"\n[[domain]]\nname = \"sina.com\"\n"
+                                 "\n[[domain]]\nname = \"bigsky.com\"\nmx = \"mx.bigsky.com\"\n",
+                                 dir_ / "mxlab.toml");
+    ASSERT_TRUE(r.ok());
+    const CertInfo info = certificate_info(*make_tls_context(*r.config, logs_.log()));
+    EXPECT_EQ(info.addresses, (std::vector<std::string>{"10.0.1.11", "fd00::10"}));
+    EXPECT_NE(logs_.text().find("reason=names_changed"), std::string::npos) << logs_.text();
+}
+
+TEST_F(TlsTest, SelfSignedPairFromBeforeTheLabCaIsReplaced) {
+    auto cfg = make_config();
+    const PemPair old = make_self_signed(names_of(cfg));
+    write(key_path(), "# mxlab self-signed key\n" + old.key);
+    write(cert_path(), "# mxlab self-signed certificate\n" + old.cert);
+    make_tls_context(cfg, logs_.log());
+    EXPECT_NE(logs_.text().find("reason=not_from_lab_ca"), std::string::npos) << logs_.text();
+    EXPECT_TRUE(issued_by(read(cert_path()), read(ca_path())));
+    EXPECT_TRUE(key_matches(read(cert_path()), read(key_path())));
+}
+
+TEST_F(TlsTest, LostCaKeyMakesANewCaAndWarns) {
+    auto cfg = make_config();
+    make_tls_context(cfg, logs_.log());
+    const std::string old_ca = read(ca_path());
+    fs::remove(ca_key_path());
+    make_tls_context(cfg, logs_.log());
+    EXPECT_NE(read(ca_path()), old_ca);
+    EXPECT_NE(logs_.text().find("level=warn event=tls.ca_made"), std::string::npos) << logs_.text();
+    EXPECT_NE(logs_.text().find("reason=incomplete"), std::string::npos) << logs_.text();
+    // The pair the old CA issued is reissued by the new one.
+    EXPECT_NE(logs_.text().find("reason=not_from_lab_ca"), std::string::npos) << logs_.text();
+    EXPECT_TRUE(issued_by(read(cert_path()), read(ca_path())));
+}
+
+TEST_F(TlsTest, LabCaProfile) {
+    auto cfg = make_config();
+    const PemPair ca = ensure_lab_ca(cfg, logs_.log());
+    EXPECT_EQ(read(ca_path()), ca.cert);
+    EXPECT_TRUE(ca.cert.starts_with("-----BEGIN CERTIFICATE-----"));  // bare PEM: what trust stores import
+    EXPECT_EQ(mode_of(ca_key_path()), 0600u);
+    const CertInfo info = inspect_certificate(ca.cert);
+    EXPECT_TRUE(info.ca);
+    EXPECT_TRUE(info.subject.starts_with("CN=mxlab lab CA mail.sina.com 20")) << info.subject;
+    EXPECT_EQ(info.subject, info.issuer);
+    EXPECT_GT(info.not_after, std::chrono::system_clock::now() + std::chrono::days(3640));
+    X509Ptr x = parse_cert(ca.cert);
+    ASSERT_TRUE(x);
+    int crit = -1;
+    auto* bc = static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(x.get(), NID_basic_constraints, &crit, nullptr));
+    ASSERT_NE(bc, nullptr);
+    EXPECT_TRUE(bc->ca);
+    EXPECT_EQ(crit, 1);
+    BASIC_CONSTRAINTS_free(bc);
+    EXPECT_EQ(X509_get_key_usage(x.get()), static_cast<std::uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
+    EXPECT_NE(X509_get0_subject_key_id(x.get()), nullptr);
+    // A second call, as a restart or `mxlab tls ca` makes, reads the same CA.
+    EXPECT_EQ(ensure_lab_ca(cfg, logs_.log()).cert, ca.cert);
+    EXPECT_EQ(logs_.count("event=tls.ca_made"), 1) << logs_.text();
+}
+
+TEST_F(TlsTest, LongHostnameIsCutToFitTheCaName) {
+    const std::string host = std::string(60, 'a') + ".sina.com";
+    const CertInfo info = inspect_certificate(make_lab_ca(host).cert);
+    EXPECT_EQ(info.subject.size(), std::string("CN=").size() + 64) << info.subject;
+}
+
+TEST_F(TlsTest, IssuedPairProfile) {
+    const PemPair ca = make_lab_ca("mail.sina.com");
+    ServerNames names;
+    names.dns = {"Mail.Sina.com.", "pop3.sina.com"};
+    names.addresses = {*config::IpAddr::parse("10.0.1.10"), *config::IpAddr::parse("fd00::1")};
+    const PemPair pair = issue_server_certificate(ca, names);
+    const CertInfo info = inspect_certificate(pair.cert);
+    EXPECT_EQ(info.subject, "CN=mail.sina.com");
+    EXPECT_EQ(info.issuer, inspect_certificate(ca.cert).issuer);
+    EXPECT_EQ(info.dns_names, (std::vector<std::string>{"mail.sina.com", "pop3.sina.com"}));
+    EXPECT_EQ(info.addresses, (std::vector<std::string>{"10.0.1.10", "fd00::1"}));
+    EXPECT_FALSE(info.ca);
+    // Apple's clients refuse a server certificate valid for more than 825 days.
+    EXPECT_LE(info.not_after - info.not_before, std::chrono::days(825));
+    EXPECT_GT(info.not_after, std::chrono::system_clock::now() + std::chrono::days(800));
+    X509Ptr x = parse_cert(pair.cert);
+    ASSERT_TRUE(x);
+    EXPECT_EQ(X509_get_extended_key_usage(x.get()), static_cast<std::uint32_t>(XKU_SSL_SERVER));
+    EXPECT_NE(X509_get0_authority_key_id(x.get()), nullptr);
+    EXPECT_TRUE(key_matches(pair.cert, pair.key));
+    EXPECT_TRUE(issued_by(pair.cert, ca.cert));
+    EXPECT_FALSE(issued_by(pair.cert, make_lab_ca("mail.sina.com").cert));
+}
+
+TEST_F(TlsTest, LabCaUnusedWhenTheConfigOrTheUserGivesTheCertificate) {
+    EXPECT_EQ(lab_ca_unused(make_config()), std::nullopt);
+    const auto explicit_cfg = make_config("mail.sina.com", "[tls]\ncert = \"/etc/ssl/mail.pem\"\nkey = \"/etc/ssl/mail.key\"\n");
+    ASSERT_TRUE(lab_ca_unused(explicit_cfg));
+    EXPECT_NE(lab_ca_unused(explicit_cfg)->find("the config gives its own certificate (tls.cert = /etc/ssl/mail.pem)"),
+              std::string::npos);
+    write(cert_path(), make_self_signed({"mail.sina.com"}).cert);
+    ASSERT_TRUE(lab_ca_unused(make_config()));
+    EXPECT_NE(lab_ca_unused(make_config())->find("is not a certificate mxlab issued"), std::string::npos);
 }
 
 TEST_F(TlsTest, OurExpiringPairIsRemade) {
     auto cfg = make_config();
-    const PemPair pair = make_self_signed(tls_names(cfg), std::chrono::days(10));
-    write(key_path(), "# mxlab self-signed key\n" + pair.key);
-    write(cert_path(), "# mxlab self-signed certificate\n" + pair.cert);
+    const PemPair pair = issue_server_certificate(ensure_lab_ca(cfg, logs_.log()),
+                                                  certificate_names(cfg, nullptr).names, std::chrono::days(10));
+    write(key_path(), "# mxlab lab CA key\n" + pair.key);
+    write(cert_path(), "# mxlab lab CA certificate\n" + pair.cert);
     const CertInfo info = certificate_info(*make_tls_context(cfg, logs_.log()));
     EXPECT_NE(info.sha256, inspect_certificate(pair.cert).sha256);
     EXPECT_GT(info.not_after, std::chrono::system_clock::now() + std::chrono::days(365));
@@ -342,7 +474,7 @@ TEST_F(TlsTest, OurHalfWrittenPairIsRemade) {
     auto cfg = make_config();
     make_tls_context(cfg, logs_.log());
     // A crash between the two renames: the new key next to the old certificate...
-    const PemPair other = make_self_signed(tls_names(cfg));
+    const PemPair other = make_self_signed(names_of(cfg));
     write(key_path(), "# mxlab self-signed key\n" + other.key);
     make_tls_context(cfg, logs_.log());
     EXPECT_NE(logs_.text().find("reason=mismatched"), std::string::npos) << logs_.text();
@@ -366,7 +498,8 @@ TEST_F(TlsTest, UsersOwnPairIsLoadedAndNeverWritten) {
     EXPECT_EQ(read(cert_path()), user.cert);
     EXPECT_EQ(read(key_path()), user.key);
     EXPECT_EQ(mode_of(key_path()), 0640u);  // not even its mode is touched
-    EXPECT_EQ(logs_.count("event=tls.self_signed"), 0) << logs_.text();
+    EXPECT_EQ(logs_.count("event=tls.issued"), 0) << logs_.text();
+    EXPECT_FALSE(fs::exists(ca_path()));  // no lab CA: nothing it issued is in use
     EXPECT_NE(logs_.text().find("source=user"), std::string::npos) << logs_.text();
     EXPECT_NE(logs_.text().find("event=tls.names_not_covered"), std::string::npos) << logs_.text();
     EXPECT_NE(logs_.text().find("missing=mail2.sina.com,mx.bigsky.com"), std::string::npos) << logs_.text();
@@ -456,7 +589,7 @@ TEST_F(TlsTest, OneFileForCertAndKey) {
     EXPECT_EQ(certificate_info(*ctx).sha256, inspect_certificate(user.cert).sha256);
     EXPECT_EQ(read(both), user.cert + user.key);
     EXPECT_EQ(mode_of(both), 0640u);
-    EXPECT_EQ(logs_.count("event=tls.self_signed"), 0) << logs_.text();
+    EXPECT_EQ(logs_.count("event=tls.issued"), 0) << logs_.text();
 }
 
 // --- an explicit tls.cert/tls.key: used as given, never made (DESIGN.md section 2) ---
@@ -494,7 +627,7 @@ TEST_F(TlsTest, ExplicitPairThatIsMissingIsAnErrorAndNothingIsWritten) {
     EXPECT_FALSE(fs::exists(data() / "certs"));
     EXPECT_FALSE(fs::exists(dir_ / "nowhere.pem"));
     EXPECT_FALSE(fs::exists(cert_path()));
-    EXPECT_EQ(logs_.count("event=tls.self_signed"), 0) << logs_.text();
+    EXPECT_EQ(logs_.count("event=tls.issued"), 0) << logs_.text();
 }
 
 TEST_F(TlsTest, ExplicitCertWithoutKeyNamesTheDefaultKey) {
@@ -518,7 +651,8 @@ TEST_F(TlsTest, ExplicitPairIsNeverRemade) {
     auto ctx = make_tls_context(cfg, logs_.log());
     EXPECT_EQ(certificate_info(*ctx).sha256, inspect_certificate(old.cert).sha256);
     EXPECT_EQ(read(cert), "# mxlab self-signed certificate\n" + old.cert);
-    EXPECT_EQ(logs_.count("event=tls.self_signed"), 0) << logs_.text();
+    EXPECT_EQ(logs_.count("event=tls.issued"), 0) << logs_.text();
+    EXPECT_FALSE(fs::exists(ca_path()));
 }
 
 TEST_F(TlsTest, DefaultsWrittenOutAreDefaults) {
@@ -528,7 +662,7 @@ TEST_F(TlsTest, DefaultsWrittenOutAreDefaults) {
     EXPECT_TRUE(missing_tls_files(cfg).empty());
     make_tls_context(cfg, logs_.log());
     EXPECT_TRUE(key_matches(read(cert_path()), read(key_path())));
-    EXPECT_EQ(logs_.count("event=tls.self_signed"), 1) << logs_.text();
+    EXPECT_EQ(logs_.count("event=tls.issued"), 1) << logs_.text();
 }
 
 TEST_F(TlsTest, OpenSslCommandLineReadsTheWrittenFiles) {
@@ -585,7 +719,7 @@ struct ClientSide {
     std::string reply;
 };
 
-// A client that trusts exactly `cert_pem` and checks the name it connects to,
+// A client that trusts the CA it is given and checks the name it connects to,
 // as a mail client does once the user accepted the certificate.
 ClientSide connect(std::uint16_t port, asio::ssl::context& client_ctx, const std::string& host) {
     ClientSide out;
@@ -631,7 +765,8 @@ protected:
         acceptor_.listen();
     }
     std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-    std::string cert_pem() { return read(cert_path()); }
+    // What a client told to trust the lab CA (`mxlab tls ca`) trusts.
+    std::string ca_pem() { return read(ca_path()); }
 
     // Runs the server for one connection on its own thread and `client` here.
     std::pair<ServerSide, ClientSide> exchange(asio::ssl::context& client_ctx, const std::string& host) {
@@ -648,7 +783,7 @@ protected:
 };
 
 TEST_F(Handshake, ClientThatTrustsTheCertificateConnects) {
-    auto client_ctx = trusting_client(cert_pem());
+    auto client_ctx = trusting_client(ca_pem());
     for (const std::string host : {"mail.sina.com", "mx.bigsky.com"}) {
         auto [server, client] = exchange(*client_ctx, host);
         ASSERT_FALSE(client.handshake) << host << ": " << client.handshake.message();
@@ -663,7 +798,7 @@ TEST_F(Handshake, ClientThatTrustsTheCertificateConnects) {
 }
 
 TEST_F(Handshake, NameNotInTheCertificateFailsVerification) {
-    auto client_ctx = trusting_client(cert_pem());
+    auto client_ctx = trusting_client(ca_pem());
     auto [server, client] = exchange(*client_ctx, "www.sina.com");
     EXPECT_TRUE(client.handshake);
     EXPECT_EQ(client.verify, X509_V_ERR_HOSTNAME_MISMATCH);
@@ -671,7 +806,7 @@ TEST_F(Handshake, NameNotInTheCertificateFailsVerification) {
 
 TEST_F(Handshake, Tls12OnlyClientConnects) {
     // An older client that stops at TLS 1.2 still gets in.
-    auto client_ctx = trusting_client(cert_pem());
+    auto client_ctx = trusting_client(ca_pem());
     SSL_CTX_set_max_proto_version(client_ctx->native_handle(), TLS1_2_VERSION);
     auto [server, client] = exchange(*client_ctx, "mail.sina.com");
     ASSERT_FALSE(client.handshake) << client.handshake.message();
@@ -741,7 +876,7 @@ TEST_F(Handshake, Tls12ForwardSecretAeadSuitesConnect) {
 }
 
 TEST_F(Handshake, Tls13KeepsItsDefaults) {
-    auto client_ctx = trusting_client(cert_pem());
+    auto client_ctx = trusting_client(ca_pem());
     for (const char* suite : {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
         ASSERT_EQ(SSL_CTX_set_ciphersuites(client_ctx->native_handle(), suite), 1);
         auto [server, client] = exchange(*client_ctx, "mail.sina.com");
