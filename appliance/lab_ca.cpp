@@ -24,6 +24,12 @@ namespace fs = std::filesystem;
 // told in time; the server certificates it issued go with it.
 constexpr std::chrono::days kCaRenewBefore{30};
 
+// What to do about EACCES: `mxlab tls ca` run by a user other than the one
+// that runs `mxlab serve` (data_dir is 0700).
+std::string denied_hint(int err) {
+    return err == EACCES ? " (run it as the user that runs mxlab serve, e.g. with sudo)" : "";
+}
+
 // An exclusive flock held for the object's life; released by close.
 class FileLock {
 public:
@@ -32,7 +38,10 @@ public:
         fs::create_directories(path.parent_path(), ec);
         if (ec) throw StartError("cannot create " + path.parent_path().string() + ": " + ec.message());
         fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd_ < 0) throw StartError("cannot open " + path.string() + ": " + std::strerror(errno));
+        if (fd_ < 0) {
+            const int err = errno;
+            throw StartError("cannot open " + path.string() + ": " + std::strerror(err) + denied_hint(err));
+        }
         while (::flock(fd_, LOCK_EX) != 0)
             if (errno != EINTR) {
                 const int err = errno;
@@ -47,6 +56,17 @@ public:
 private:
     int fd_ = -1;
 };
+
+// The file, nullopt when there is none. One that is there but cannot be read
+// is an error, never a reason to make a new CA that every client would have
+// to be given again.
+std::optional<std::string> read_if_present(const fs::path& p) {
+    if (!present(p)) return std::nullopt;
+    std::string error;
+    auto text = try_read(p, &error);
+    if (!text) throw StartError(p.string() + " cannot be read: " + error + denied_hint(error == std::strerror(EACCES) ? EACCES : 0));
+    return text;
+}
 
 // Why the CA on disk cannot be used, if it cannot.
 std::optional<std::string_view> ca_problem(const std::optional<std::string>& cert, const std::optional<std::string>& key) {
@@ -87,8 +107,8 @@ PemPair ensure_lab_ca(const config::Config& cfg, Logger& log) {
     const fs::path cert_path = lab_ca_cert_path(cfg);
     const fs::path key_path = lab_ca_key_path(cfg);
     FileLock lock(cert_path.parent_path() / ".ca.lock");
-    auto cert = present(cert_path) ? try_read(cert_path) : std::nullopt;
-    auto key = present(key_path) ? try_read(key_path) : std::nullopt;
+    const auto cert = read_if_present(cert_path);
+    const auto key = read_if_present(key_path);
     const auto problem = ca_problem(cert, key);
     if (!problem) return {*cert, *key};
 

@@ -72,7 +72,7 @@ def body_of(raw):
 
 
 def client_tls():
-    """The lab's certificate is self-signed: accept it, as a student's client would after a warning."""
+    """A client not told to trust the lab CA (test_tls_ca.py is about that): accept any certificate, as a student's client would after a warning."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE

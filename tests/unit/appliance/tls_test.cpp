@@ -391,6 +391,21 @@ TEST_F(TlsTest, LostCaKeyMakesANewCaAndWarns) {
     EXPECT_TRUE(issued_by(read(cert_path()), read(ca_path())));
 }
 
+TEST_F(TlsTest, UnreadableCaIsAnErrorNotANewCa) {
+    auto cfg = make_config();
+    const PemPair ca = ensure_lab_ca(cfg, logs_.log());
+    fs::remove(ca_key_path());
+    fs::create_directory(ca_key_path());  // there, but read() fails (EISDIR), also for root
+    try {
+        ensure_lab_ca(cfg, logs_.log());
+        ADD_FAILURE() << "no StartError";
+    } catch (const StartError& e) {
+        EXPECT_NE(std::string(e.what()).find(ca_key_path().string() + " cannot be read"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read(ca_path()), ca.cert);
+    EXPECT_EQ(logs_.count("event=tls.ca_made"), 1) << logs_.text();
+}
+
 TEST_F(TlsTest, LabCaProfile) {
     auto cfg = make_config();
     const PemPair ca = ensure_lab_ca(cfg, logs_.log());
