@@ -3,8 +3,6 @@
 
 #include <array>
 #include <tuple>
-#include <cstdio>
-#include <ctime>
 
 #include "config/asio_address.hpp"
 
@@ -29,8 +27,7 @@ std::string_view port_name(Port p) {
 }  // namespace
 
 Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits)
-    : TcpServer(io, log, "smtp"), store_(store), throttle_(throttle), limits_(limits),
-      id_prefix_(static_cast<std::uint32_t>(std::time(nullptr))) {}
+    : TcpServer(io, log, "smtp"), store_(store), throttle_(throttle), limits_(limits), ids_(IdMaker::from_os()) {}
 
 void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind) {
     listen(addresses, port, static_cast<int>(kind), port_name(kind));
@@ -55,11 +52,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
     settings.port = kind;
     settings.tls_offered = snap.tls != nullptr;
     settings.limits = limits_.session;
-    settings.new_id = [this] {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%08X%06llX", id_prefix_, static_cast<unsigned long long>(++next_id_));
-        return std::string(buf);
-    };
+    settings.new_id = [this] { return ids_.next(); };
     boost::system::error_code ec;
 
     if (kind == Port::smtps) {

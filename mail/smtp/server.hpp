@@ -20,6 +20,7 @@
 #include "core/log.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/smtp/message_id.hpp"
 #include "mail/smtp/session.hpp"
 #include "mail/snapshot.hpp"
 #include "mail/tcp_server.hpp"
@@ -69,8 +70,7 @@ private:
     auth::LoginThrottle& throttle_;
     ServerLimits limits_;
     std::function<void()> on_queued_;
-    std::atomic<std::uint64_t> next_id_{0};
-    std::uint32_t id_prefix_;
+    IdMaker ids_;
 };
 
 }  // namespace mxlab::smtp
