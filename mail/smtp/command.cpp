@@ -2,7 +2,8 @@
 //
 // Strict where a mistake could misroute mail (paths, domains, UTF-8), lenient
 // where Postfix is and clients are known to stray ("MAIL FROM: <a@b>",
-// several spaces between parameters, a trailing dot on a domain).
+// "RCPT TO: bob@sina.com" typed in telnet, several spaces between
+// parameters, a trailing dot on a domain).
 #include "mail/smtp/command.hpp"
 
 #include <arpa/inet.h>
@@ -498,10 +499,33 @@ std::variant<Command, Reply> parse_mail_rcpt(Command c, bool utf8_allowed) {
         return error(501, "5.5.4", mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>");
     std::size_t i = prefix.size();
     while (i < arg.size() && is_space(arg[i])) ++i;  // "MAIL FROM: <a@b>", as Postfix allows
-    if (!parse_path(arg, i, mail ? PathKind::reverse : PathKind::forward, c.path))
-        return error(501, bad_path, bad_path_text);
-    if (i < arg.size() && !is_space(arg[i])) return error(501, bad_path, bad_path_text);
-    const std::string_view params = arg.substr(i);
+    const PathKind kind = mail ? PathKind::reverse : PathKind::forward;
+    std::string_view params;
+    if (i < arg.size() && arg[i] != '<') {
+        // "RCPT TO: bob@sina.com", as typed in telnet: Postfix takes an address
+        // without <> (smtpd_strict_rfc821_envelope = no). Only a plain mailbox,
+        // and after it only keyword=value parameters: "a@b c@d", "Bob <b@c>"
+        // or "a@b jack" could mean more than one thing and are refused.
+        std::size_t end = i;
+        while (end < arg.size() && !is_space(arg[end])) ++end;
+        const std::string_view bare = arg.substr(i, end - i);
+        if (bare.front() == '@' || bare.find_first_of("<>") != std::string_view::npos)  // no source route, no half brackets
+            return error(501, bad_path, bad_path_text);
+        const std::string bracketed = "<" + std::string(bare) + ">";
+        std::size_t j = 0;
+        if (!parse_path(bracketed, j, kind, c.path) || j != bracketed.size()) return error(501, bad_path, bad_path_text);
+        params = arg.substr(end);
+        for (std::string_view rest = params; !(rest = trim(rest)).empty();) {
+            std::size_t word = 0;
+            while (word < rest.size() && !is_space(rest[word])) ++word;
+            if (rest.substr(0, word).find('=') == std::string_view::npos) return error(501, bad_path, bad_path_text);
+            rest.remove_prefix(word);
+        }
+    } else {
+        if (!parse_path(arg, i, kind, c.path)) return error(501, bad_path, bad_path_text);
+        if (i < arg.size() && !is_space(arg[i])) return error(501, bad_path, bad_path_text);
+        params = arg.substr(i);
+    }
     bool smtputf8 = utf8_allowed;
     if (mail) {
         if (auto r = parse_mail_params(params, c.mail)) return *r;

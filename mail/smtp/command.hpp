@@ -62,8 +62,10 @@ struct Command {
 
 // `line` is one command line without its CRLF. Verbs are case-insensitive.
 // EHLO/HELO need an argument (501 5.5.4); MAIL needs "FROM:" and RCPT "TO:"
-// (501 5.5.4; a space after the colon is tolerated, as Postfix does); paths
-// need angle brackets (501 5.1.7 for MAIL, 501 5.1.3 for RCPT); unknown
+// (501 5.5.4; a space after the colon is tolerated, as Postfix does); a path
+// may come without angle brackets, as Postfix takes it by default
+// ("RCPT TO: bob@sina.com"), but then only keyword=value parameters may follow
+// it; a bad path is 501 5.1.7 for MAIL, 501 5.1.3 for RCPT; unknown
 // parameters get 555 5.5.4; DATA/RSET/QUIT/STARTTLS with an argument get
 // 501 5.5.4; control characters (other than HTAB) after a known verb get
 // 501 5.5.2. An unknown verb is not an error here: it comes back as

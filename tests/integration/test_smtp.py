@@ -1,5 +1,6 @@
 """SMTP receiving with real clients (swaks, Python smtplib, curl) against a started mxlab: local delivery into the store, relay policy, AUTH, TLS on 587 and 465."""
 
+import base64
 import os
 import smtplib
 import socket
@@ -190,6 +191,38 @@ class SmtpReceive(unittest.TestCase):
             self.assertTrue(f.readline().startswith(b"221"))
         msgs, _ = dump(self.lab, "bob@sina.com", "jack@sina.com")
         self.assertEqual(msgs, [])
+
+    # Issue 13, item 6: lines as a student types them in telnet, one at a time
+    # (a space after the colon, no angle brackets), on 25 and on 587 after
+    # AUTH, are taken as Postfix takes them; "two addresses" is refused.
+    def test_hand_typed_envelope_over_telnet(self):
+        plain_bob = base64.b64encode(b"\0bob@sina.com\0bob123").decode()
+        for port, auth in (("smtp", []), ("submission", [f"AUTH PLAIN {plain_bob}"])):
+            with socket.create_connection(("127.0.0.1", self.lab.ports[port]), timeout=10) as c:
+                f = c.makefile("rb")
+
+                def typed(line):
+                    c.sendall(line.encode() + b"\r\n")
+                    reply = f.readline()
+                    while reply[3:4] == b"-":
+                        reply = f.readline()
+                    return reply.decode().rstrip("\r\n")
+
+                self.assertTrue(f.readline().startswith(b"220 "))
+                self.assertTrue(typed("ehlo pc07").startswith("250 "))
+                for line in auth:
+                    self.assertEqual(typed(line), "235 2.7.0 Authentication successful")
+                self.assertEqual(typed("MAIL FROM: bob@sina.com"), "250 2.1.0 Ok")
+                self.assertEqual(typed("RCPT TO: jack@sina.com wfisk@bigsky.com"), "501 5.1.3 Bad recipient address syntax")
+                self.assertEqual(typed("RCPT TO: jack@sina.com"), "250 2.1.5 Ok")
+                self.assertTrue(typed("DATA").startswith("354 "))
+                c.sendall(f"Subject: typed on {port}\r\n\r\nhello\r\n".encode())
+                self.assertRegex(typed("."), r"^250 2\.0\.0 Ok: queued as \w+$")
+                self.assertEqual(typed("QUIT"), "221 2.0.0 Bye")
+        msgs, _ = dump(self.lab, "jack@sina.com")
+        got = inbox(msgs, "jack@sina.com")
+        self.assertEqual(sorted(m["message"].split(b"Subject: ")[1].split(b"\r\n")[0] for m in got),
+                         [b"typed on smtp", b"typed on submission"])
 
     # SIGHUP: a user added to the TOML receives mail without a restart.
     def test_reload_adds_user(self):

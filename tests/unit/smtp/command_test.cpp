@@ -181,8 +181,6 @@ TEST(ParsePath, BadLocalPart) {
 
 // RFC 5321 section 4.1.2: Path = "<" ... ">"; Postfix's codes 5.1.7 (sender) and 5.1.3 (recipient).
 TEST(ParsePath, AngleBrackets) {
-    EXPECT_REFUSED("MAIL FROM:a@x.example", 501, "5.1.7");
-    EXPECT_REFUSED("RCPT TO:a@x.example", 501, "5.1.3");
     EXPECT_REFUSED("MAIL FROM:<a@x.example", 501, "5.1.7");
     EXPECT_REFUSED("RCPT TO:a@x.example>", 501, "5.1.3");
     EXPECT_REFUSED("RCPT TO:<<a@x.example>>", 501, "5.1.3");
@@ -201,6 +199,48 @@ TEST(ParsePath, KeywordAndSpace) {
     EXPECT_REFUSED("MAIL TO:<a@x.example>", 501, "5.5.4");
     EXPECT_REFUSED("RCPT FROM:<a@x.example>", 501, "5.5.4");
     EXPECT_REFUSED("MAIL FROM :<a@x.example>", 501, "5.5.4");
+}
+
+// Issue 13, item 6: what students type in telnet. Postfix (smtpd_strict_rfc821_envelope
+// = no, its default) takes an address without <>; so do we, but only a plain
+// mailbox followed by nothing or keyword=value parameters.
+TEST(ParsePath, BareAddressAsTypedInTelnet) {
+    for (const auto* line : {"MAIL FROM: alice@sina.com", "MAIL FROM:alice@sina.com", "mail from:  Alice@Sina.COM  "}) {
+        SCOPED_TRACE(line);
+        const Command c = parsed(line);
+        EXPECT_EQ(c.verb, Verb::mail);
+        EXPECT_EQ(c.path.address, line[0] == 'm' ? "Alice@sina.com" : "alice@sina.com");
+    }
+    Command c = parsed("RCPT TO: bob@sina.com");
+    EXPECT_EQ(c.verb, Verb::rcpt);
+    EXPECT_EQ(c.path.address, "bob@sina.com");
+    EXPECT_EQ(c.path.domain, "sina.com");
+    EXPECT_EQ(parsed("RCPT TO:bob@sina.com").path.address, "bob@sina.com");
+    EXPECT_EQ(parsed("RCPT TO: postmaster").path.address, "postmaster");  // RFC 5321 section 4.1.1.3
+    c = parsed("MAIL FROM: alice@sina.com SIZE=1000 BODY=8BITMIME");
+    EXPECT_EQ(c.path.address, "alice@sina.com");
+    EXPECT_EQ(c.mail.size, 1000u);
+    EXPECT_EQ(parsed("RCPT TO: bob@sina.com NOTIFY=NEVER").path.address, "bob@sina.com");
+}
+
+// Anything that could be read two ways is refused, with the bad-address code.
+TEST(ParsePath, BareAddressAmbiguousRefused) {
+    EXPECT_REFUSED("RCPT TO: bob@sina.com jack@sina.com", 501, "5.1.3");  // two recipients?
+    EXPECT_REFUSED("RCPT TO: bob@sina.com jack", 501, "5.1.3");
+    EXPECT_REFUSED("RCPT TO: <bob@sina.com> jack@sina.com", 501, "5.5.4");  // not a parameter
+    EXPECT_REFUSED("MAIL FROM: Alice <alice@sina.com>", 501, "5.1.7");      // an RFC 5322 phrase
+    EXPECT_REFUSED("MAIL FROM: alice@sina.com SMTPUTF8", 501, "5.1.7");     // a bare word after a bare address
+    EXPECT_REFUSED("MAIL FROM: alice@sina.com>", 501, "5.1.7");             // unbalanced brackets
+    EXPECT_REFUSED("RCPT TO: bob@sina.com<", 501, "5.1.3");
+    EXPECT_REFUSED("RCPT TO: <bob@sina.com", 501, "5.1.3");
+    EXPECT_REFUSED("RCPT TO: b<ob@sina.com>", 501, "5.1.3");
+    EXPECT_REFUSED("RCPT TO: @relay.example:bob@sina.com", 501, "5.1.3");  // a source route needs <>
+    EXPECT_REFUSED("RCPT TO: bob@", 501, "5.1.3");
+    EXPECT_REFUSED("RCPT TO: bob@sina..com", 501, "5.1.3");
+    EXPECT_REFUSED("MAIL FROM: alice", 501, "5.1.7");  // no domain
+    EXPECT_REFUSED("RCPT TO: bob@sina.com SIZE=", 501, "5.5.4");
+    EXPECT_REFUSED("RCPT TO: bob@sina.com FOO=1", 555, "5.5.4");
+    EXPECT_EQ(refused("RCPT TO: jörg@sina.com", false).code, 553);  // RFC 6531 section 3.5, as with <>
 }
 
 // RFC 5321 section 4.1.1.3 and appendix C: a source route is accepted and dropped.
