@@ -33,6 +33,24 @@ void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t po
     listen(addresses, port, static_cast<int>(kind), port_name(kind));
 }
 
+void Server::log_refusals(const mail::Connection& conn, Session& session) {
+    // Postfix-style, one line per refused command, with what the student needs to see why.
+    for (const auto& r : session.refusals()) {
+        const std::string_view stage = stage_name(r.stage);
+        if (r.stage == Refusal::Stage::rcpt) {
+            log_.info("smtp.rejected", {{"stage", stage}, {"client", conn.client.str()}, {"helo", session.helo()},
+                                        {"from", r.from}, {"to", r.to}, {"reply", r.reply}});
+        } else if (r.stage == Refusal::Stage::auth) {
+            log_.info("smtp.rejected", {{"stage", stage}, {"client", conn.client.str()}, {"helo", session.helo()},
+                                        {"user", r.user}, {"reply", r.reply}});
+        } else {
+            log_.info("smtp.rejected", {{"stage", stage}, {"client", conn.client.str()}, {"helo", session.helo()},
+                                        {"from", r.from}, {"reply", r.reply}});
+        }
+    }
+    session.refusals().clear();
+}
+
 std::shared_ptr<mail::Connection> Server::make_connection(tcp::socket socket, std::shared_ptr<const Snapshot> snapshot, int kind) {
     return std::make_shared<mail::Connection>(std::move(socket), std::move(snapshot), kind);
 }
@@ -67,6 +85,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
     Staging staging;
     for (;;) {
         auto action = session.next();
+        log_refusals(*conn, session);  // auth_result() and delivered() add theirs before this next()
         // A message refused after some of it was staged (size, smuggling, hops, a failed part): drop its chunks now.
         if (staging && session.transaction().stored == 0) co_await drop_staged(staging);
         if (!session.output().empty()) {

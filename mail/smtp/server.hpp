@@ -61,6 +61,8 @@ private:
     mail::ReadBudget::Policy read_policy() const override { return limits_.reads; }
     // The message being received, as far as it is in the store already.
     using Staging = std::optional<store::BlobWriter>;
+    // One "smtp.rejected" line per Session::refusals() entry, which it clears.
+    void log_refusals(const mail::Connection& conn, Session& session);
     asio::awaitable<void> authenticate(mail::Connection& conn, Session& session);
     asio::awaitable<void> store_part(Session& session, Staging& staging);
     asio::awaitable<void> drop_staged(Staging& staging);

@@ -56,7 +56,29 @@ HeaderScan scan_headers(std::string_view msg) {
     return scan;
 }
 
+// The verb a refusal of this line would refuse, known even when the line does not parse.
+std::optional<Refusal::Stage> stage_of(std::string_view line) {
+    const std::string_view verb = line.substr(0, line.find_first_of(" \t"));
+    if (iequals(verb, "MAIL")) return Refusal::Stage::mail;
+    if (iequals(verb, "RCPT")) return Refusal::Stage::rcpt;
+    if (iequals(verb, "DATA")) return Refusal::Stage::data;
+    if (iequals(verb, "BDAT")) return Refusal::Stage::bdat;
+    if (iequals(verb, "AUTH")) return Refusal::Stage::auth;
+    return std::nullopt;
+}
+
 }  // namespace
+
+std::string_view stage_name(Refusal::Stage stage) {
+    switch (stage) {
+    case Refusal::Stage::mail: return "mail";
+    case Refusal::Stage::rcpt: return "rcpt";
+    case Refusal::Stage::data: return "data";
+    case Refusal::Stage::bdat: return "bdat";
+    case Refusal::Stage::auth: return "auth";
+    }
+    return "mail";
+}
 
 Session::Session(SessionSettings settings, Client client, bool tls_active)
     : settings_(std::move(settings)), client_(client), tls_(tls_active) {
@@ -117,6 +139,7 @@ Session::Action Session::next() {
                 in_pos_ = in_.size();
                 if (skipping_line_) return Action::read;
                 skipping_line_ = true;
+                refusing_.reset();
                 return error(500, too_long_code, "Error: line too long");
             }
             std::string_view line = avail.substr(0, eol);
@@ -127,6 +150,7 @@ Session::Action Session::next() {
                 continue;
             }
             if (too_long) {
+                refusing_.reset();  // which command it was is not known
                 a = error(500, too_long_code, "Error: line too long");
                 if (a != Action::read) return a;
                 continue;
@@ -139,13 +163,36 @@ Session::Action Session::next() {
 }
 
 Session::Action Session::error(int code, std::string_view enhanced, std::string_view text) {
+    const std::size_t at = out_.size();
     reply(code, enhanced, text);
+    note_refusal(at);
     if (++errors_ >= settings_.limits.max_errors) {
         reply(421, "4.7.0", settings_.config->appliance.hostname + " Error: too many errors");
         state_ = State::closed;
         return Action::close;
     }
     return Action::read;
+}
+
+void Session::quiet_refusal(int code, std::string_view enhanced, std::string_view text) {
+    const std::size_t at = out_.size();
+    reply(code, enhanced, text);
+    if (quiet_noted_ || quiet_refusals_ >= settings_.limits.max_errors) return;
+    quiet_noted_ = true;
+    ++quiet_refusals_;
+    note_refusal(at);
+}
+
+void Session::refusing(Refusal::Stage stage) {
+    refusing_ = Refusal{stage, {}, txn_.id.empty() ? std::string() : "<" + txn_.sender.address + ">", {}, {}};
+}
+
+void Session::note_refusal(std::size_t reply_at) {
+    if (!refusing_) return;
+    Refusal r = *refusing_;
+    r.reply = out_.substr(reply_at);
+    while (!r.reply.empty() && (r.reply.back() == '\n' || r.reply.back() == '\r')) r.reply.pop_back();
+    refusals_.push_back(std::move(r));
 }
 
 void Session::reply(int code, std::string_view enhanced, std::string_view text) {
@@ -167,6 +214,7 @@ void Session::reset_transaction() {
     hops_ = 0;
     next_header_look_ = 0;
     part_failed_ = false;
+    quiet_noted_ = false;
 }
 
 void Session::begin_message() {
@@ -195,14 +243,22 @@ bool Session::relay_allowed() const {
 
 Session::Action Session::handle_line(std::string_view line) {
     if (state_ == State::auth) {
+        refusing(Refusal::Stage::auth);
         auto step = sasl_->step(line);
         return auth_step(step);
+    }
+    refusing_.reset();
+    if (auto stage = stage_of(line)) {
+        refusing(*stage);
+        if (stage == Refusal::Stage::mail) refusing_->from.clear();  // this MAIL's own path, once parsed
     }
     if (line.find('\0') != std::string_view::npos) return error(500, "5.5.2", "Error: NUL in command");
     bool utf8 = txn_.params.smtputf8;
     auto parsed = parse_command(line, utf8);
     if (auto* r = std::get_if<Reply>(&parsed)) return error(r->code, r->enhanced, r->text);
     const Command& c = std::get<Command>(parsed);
+    if (c.verb == Verb::mail) refusing_->from = "<" + c.path.address + ">";
+    if (c.verb == Verb::rcpt) refusing_->to = "<" + c.path.address + ">";
     switch (c.verb) {
     case Verb::ehlo:
         on_ehlo(c, true);
@@ -293,7 +349,7 @@ Session::Action Session::on_mail(const Command& c) {
 Session::Action Session::on_rcpt(const Command& c) {
     const auto& cfg = *settings_.config;
     if (txn_.recipients.size() >= settings_.limits.max_recipients) {
-        reply(452, "4.5.3", "Error: too many recipients");  // RFC 5321 section 4.5.3.1.10: not an error the client caused
+        quiet_refusal(452, "4.5.3", "Error: too many recipients");  // RFC 5321 section 4.5.3.1.10: not an error the client caused
         return Action::read;
     }
     std::string address = c.path.address;
@@ -345,6 +401,7 @@ Session::Action Session::data_input() {
     auto step = reader_->feed(avail, txn_.message);
     in_pos_ += step.consumed;
     if (!step.done) return reader_->ok() ? store_part_or(Action::read) : Action::read;
+    refusing(Refusal::Stage::data);
     if (reader_->too_big()) return reject_message(552, "5.3.4", "Error: message size exceeds fixed limit");
     if (reader_->smuggling())
         return reject_message(550, "5.5.2", "Error: bare <LF> or <CR> around the end of data is not allowed (SMTP smuggling)");
@@ -394,6 +451,7 @@ Session::Action Session::bdat_input() {
     bdat_left_ -= n;
     const bool keeping = state_ == State::bdat && !bdat_failed_;
     if (bdat_left_ > 0) return keeping ? store_part_or(Action::read) : Action::read;
+    refusing(Refusal::Stage::bdat);
     if (state_ == State::bdat_skip) {
         state_ = before_skip_;
         return error(503, "5.5.1", pending_refusal_);
@@ -475,7 +533,8 @@ void Session::delivered(std::string_view error_text) {
         reply(250, "2.0.0", "Ok: queued as " + txn_.id);
     } else {
         // The reason stays in our log: a reply must not leak the server's internals.
-        reply(451, "4.3.0", "Error: temporary failure storing the message; try again later");
+        refusing(bdat_started_ ? Refusal::Stage::bdat : Refusal::Stage::data);
+        quiet_refusal(451, "4.3.0", "Error: temporary failure storing the message; try again later");
     }
     reset_transaction();
     state_ = State::ready;
@@ -528,6 +587,7 @@ Session::Action Session::auth_step(const auth::SaslExchange::Step& step) {
         state_ = State::ready;
         sasl_.reset();
         credentials_ = step.credentials;
+        if (refusing_) refusing_->user = credentials_.authcid;
         // Acting for someone else (a SASL authorization identity) is not supported.
         if (!credentials_.authzid.empty() && !iequals(credentials_.authzid, credentials_.authcid))
             return error(535, "5.7.8", "Error: authentication failed");
@@ -547,6 +607,8 @@ Session::Action Session::auth_step(const auth::SaslExchange::Step& step) {
 
 void Session::auth_result(AuthOutcome outcome, std::string_view user) {
     state_ = State::ready;
+    refusing(Refusal::Stage::auth);
+    refusing_->user = credentials_.authcid;
     credentials_ = {};
     switch (outcome) {
     case AuthOutcome::ok:
@@ -557,13 +619,15 @@ void Session::auth_result(AuthOutcome outcome, std::string_view user) {
         error(535, "5.7.8", "Error: authentication failed");
         return;
     case AuthOutcome::throttled:
-        reply(454, "4.7.0", "Error: too many failed logins; try again later");
+        quiet_refusal(454, "4.7.0", "Error: too many failed logins; try again later");
         return;
     }
 }
 
 void Session::auth_throttled(std::chrono::seconds retry_after) {
     state_ = State::ready;
+    refusing(Refusal::Stage::auth);
+    refusing_->user = credentials_.authcid;
     credentials_ = {};
     // RFC 4954 section 6: 454 is a temporary failure; the client may try later, and now knows when.
     // It counts as an error, so a client that keeps trying is hung up on.

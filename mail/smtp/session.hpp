@@ -93,6 +93,20 @@ struct Transaction {
     std::uint64_t size() const { return stored + message.size(); }
 };
 
+// A refused MAIL, RCPT, DATA, BDAT or AUTH, for the server's one
+// "smtp.rejected" log line each (Postfix's "reject:" lines): a student sees in
+// the log why mail was refused, not only in the client.
+struct Refusal {
+    enum class Stage { mail, rcpt, data, bdat, auth };
+    Stage stage = Stage::mail;
+    std::string reply;  // the reply line as sent, without its CRLF
+    std::string from;   // "<a@b>", "<>" for the null sender; empty when not known (no MAIL, or not parsable)
+    std::string to;     // RCPT: "<a@b>"; empty when not parsable
+    std::string user;   // AUTH: the login given (never the password); empty before one was given
+};
+
+std::string_view stage_name(Refusal::Stage stage);
+
 class Session {
 public:
     enum class Action {
@@ -135,6 +149,16 @@ public:
     // Action::start_tls: the handshake succeeded (on failure, close the connection).
     void tls_started();
 
+    // The commands refused since the server last cleared this: it logs and
+    // clears them after each next(). A hostile client cannot make them
+    // unbounded: a refusal that counts as an error is one of at most
+    // limits.max_errors before the session hangs up, and the few that do not
+    // count (452 too many recipients, 451 the store failed, 454 throttled
+    // through auth_result) are noted once per transaction and at most
+    // max_errors times per connection. So a connection logs at most
+    // 2 x max_errors of them.
+    std::vector<Refusal>& refusals() { return refusals_; }
+
     bool tls_active() const { return tls_; }
     const std::string& user() const { return user_; }  // empty until AUTH succeeds
     const std::string& helo() const { return helo_; }
@@ -176,6 +200,11 @@ private:
     void reply(int code, std::string_view enhanced, std::string_view text);
     void reply(const Reply& r);
     Action error(int code, std::string_view enhanced, std::string_view text);  // counts toward max_errors
+    // A refusal that does not count toward max_errors; noted as refusals() says.
+    void quiet_refusal(int code, std::string_view enhanced, std::string_view text);
+    // What a refusal sent from now on refuses: `stage`, the transaction's sender, no recipient or login.
+    void refusing(Refusal::Stage stage);
+    void note_refusal(std::size_t reply_at);  // the reply queued at out_[reply_at..]
     void reset_transaction();
     std::string received_header() const;
     std::uint64_t client_bytes() const { return txn_.size() - header_end_ - added_; }
@@ -214,6 +243,11 @@ private:
 
     std::optional<auth::SaslExchange> sasl_;
     auth::Credentials credentials_;
+
+    std::optional<Refusal> refusing_;  // set while a MAIL, RCPT, DATA, BDAT or AUTH is being answered
+    std::vector<Refusal> refusals_;
+    bool quiet_noted_ = false;         // a quiet refusal of this transaction was noted
+    std::size_t quiet_refusals_ = 0;   // quiet refusals noted on this connection
 };
 
 }  // namespace mxlab::smtp

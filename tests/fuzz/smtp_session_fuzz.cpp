@@ -17,6 +17,8 @@
 //    used, TLS only where offered, a delivery only with recipients, within the
 //    size limit, authenticated on submission ports and relayed only when the
 //    relay policy allows;
+//  - the refusals reported for the log are 4xx/5xx reply lines, at most
+//    2 x max_errors per connection (Session::refusals());
 //  - after close the session stays closed.
 #include "config/config.hpp"
 #include "mail/auth/directory.hpp"
@@ -138,9 +140,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The longest reply per client byte is EHLO's (under 200 octets for "EHLO x\r\n");
     // the greeting and each Action's outcome add one reply each.
     mxlab::fuzz::ServerSide<Session> server(session, *in, {.base = 512, .per_byte = 32, .per_action = 128});
+    std::size_t refused = 0;
     for (;;) {
         const auto a = session.next();
         check_replies(session.output());
+        for (const auto& r : session.refusals()) {
+            check(r.reply.size() >= 3 && (r.reply[0] == '4' || r.reply[0] == '5'));
+            check(r.reply.find_first_of("\r\n") == std::string::npos);
+        }
+        refused += session.refusals().size();
+        session.refusals().clear();
+        check(refused <= 2 * 10);  // max_errors above
         server.send();
         if (a == Session::Action::read) {
             if (!server.read()) return 0;

@@ -3,6 +3,7 @@
 import json
 import os
 import smtplib
+import socket
 import ssl
 import subprocess
 
@@ -81,3 +82,14 @@ def client_tls():
 
 def smtp(lab, port_name="smtp", timeout=10):
     return smtplib.SMTP("127.0.0.1", lab.ports[port_name], timeout=timeout)
+
+
+def smtp_raw(lab, port_name="smtp", helo="c", timeout=10):
+    """A plain socket past the greeting and EHLO, for lines a library would not send: (socket, a file to read replies)."""
+    c = socket.create_connection(("127.0.0.1", lab.ports[port_name]), timeout=timeout)
+    f = c.makefile("rb")
+    f.readline()
+    c.sendall(f"EHLO {helo}\r\n".encode())
+    while f.readline()[3:4] == b"-":
+        pass
+    return c, f

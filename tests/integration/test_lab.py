@@ -153,6 +153,9 @@ class TwoAppliances(unittest.TestCase):
         self.assertEqual(code, 550)
         self.assertTrue(text.startswith(b"5.7.1"), text)
         self.assertIn("Mail queue is empty", self.queue_list(self.b))
+        # And B's log says so (issue 13, item 1), as Postfix's "reject:" line would.
+        self.b.wait_log(r"level=info event=smtp.rejected stage=rcpt client=\S+ helo=\S+ from=<wfisk@bigsky.com> "
+                        r"to=<bob@sina.com> reply=\"550 5\.7\.1 <bob@sina.com>: Relaying denied\"")
 
     # Sending is asynchronous: with B down the message waits in A's queue,
     # and `mxlab queue list` says why; once B is back, `mxlab queue retry`
@@ -190,6 +193,8 @@ class TwoAppliances(unittest.TestCase):
         submit(A_ADDR, "bob@sina.com", "bob123", "bob@sina.com", ["nobody@bigsky.com"], "to nobody")
         self.a.wait_log(r"event=queue.delivery .*to=\"?<nobody@bigsky.com>\"? .*status=bounced .*550 5\.1\.1", 30)
         self.a.wait_log(r"event=queue.bounce .*to=\"?<bob@sina.com>", 10)
+        self.b.wait_log(r"level=info event=smtp.rejected stage=rcpt client=\S+ helo=mail.sina.com from=<bob@sina.com> "
+                        r"to=<nobody@bigsky.com> reply=\"550 5\.1\.1 <nobody@bigsky.com>: Recipient address rejected")
         msgs, queue = dump(self.a, "bob@sina.com")
         self.assertEqual(queue, [])
         got = inbox(msgs, "bob@sina.com")

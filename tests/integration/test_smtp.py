@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import run
-from mail_util import blob_counts, body_of, client_tls, dump, inbox, mail_lab, smtp
+from mail_util import blob_counts, body_of, client_tls, dump, inbox, mail_lab, smtp, smtp_raw
 
 
 class SmtpReceive(unittest.TestCase):
@@ -175,12 +175,8 @@ class SmtpReceive(unittest.TestCase):
     # SMTP smuggling: a message with "\n.\n" inside is refused whole, and the
     # smuggled second message is not delivered.
     def test_smuggling_refused(self):
-        with socket.create_connection(("127.0.0.1", self.lab.ports["smtp"]), timeout=10) as c:
-            f = c.makefile("rb")
-            f.readline()
-            c.sendall(b"EHLO c\r\n")
-            while f.readline()[3:4] == b"-":
-                pass
+        c, f = smtp_raw(self.lab)
+        with c:
             c.sendall(b"MAIL FROM:<x@example.net>\r\nRCPT TO:<bob@sina.com>\r\nDATA\r\n")
             replies = [f.readline() for _ in range(3)]
             self.assertTrue(replies[2].startswith(b"354"), replies)

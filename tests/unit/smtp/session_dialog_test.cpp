@@ -2,11 +2,14 @@
 //
 // File format: "# ..." comments; "@key value" settings first (@port mx|submission|smtps,
 // @relay MODE, @client ADDRESS, @tls-active, @no-tls, @require-tls-for-auth,
-// @max-recipients N); then the dialog: "C: line" is sent with CRLF, "C~ text"
+// @max-recipients N, @log-refusals); then the dialog: "C: line" is sent with CRLF, "C~ text"
 // is sent as written after unescaping \r \n \t \\ (no CRLF added), and
 // consecutive C lines go out in one write (pipelining); "S: line" is a reply
 // line we expect; "-- stored from=<..> local=.. remote=.." a message handed to
-// the store, "-- tls" a TLS handshake, "-- closed" the end of the connection.
+// the store, "-- tls" a TLS handshake, "-- closed" the end of the connection;
+// with @log-refusals, "-- rejected stage=.. from=<..> to=<..> user=..
+// reply=".."" is what the session reports for the server's log (Refusal),
+// after the replies of the same read.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,6 +44,7 @@ TEST_P(Dialog, MatchesGolden) {
             else if (key == "no-tls") opt.tls_offered = false;
             else if (key == "require-tls-for-auth") opt.require_tls_for_auth = true;
             else if (key == "max-recipients") opt.max_recipients = std::stoul(value);
+            else if (key == "log-refusals") opt.log_refusals = true;
             else FAIL() << "unknown setting " << l;
         }
     }

@@ -27,6 +27,7 @@ struct Options {
     std::size_t max_recipients = 100;
     std::size_t store_part_at = Limits{}.store_part_at;
     std::size_t max_header_section = Limits{}.max_header_section;
+    bool log_refusals = false;  // "-- rejected ..." lines in the transcript, as the server logs them
 };
 
 // A session plus everything the server would do around it, synchronously.
@@ -50,6 +51,7 @@ public:
         s.limits.max_header_section = o.max_header_section;
         s.now = [] { return std::chrono::system_clock::from_time_t(1795694400); };  // Thu, 26 Nov 2026 12:00:00 +0000
         s.new_id = [this] { return "ID" + std::to_string(++ids_); };
+        log_refusals_ = o.log_refusals;
         session_ = std::make_unique<Session>(std::move(s), Client{*config::IpAddr::parse(o.client), 40000}, o.tls_active);
         pump();
     }
@@ -66,6 +68,7 @@ public:
         std::string out, all;
         for (;;) {
             auto a = session_->next();
+            take_refusals();
             out += session_->output();
             session_->output().clear();
             switch (a) {
@@ -125,9 +128,30 @@ public:
     std::vector<std::string>& transcript() { return transcript_; }
     void fail_store(bool f) { fail_store_ = f; }
     void fail_parts(bool f) { fail_parts_ = f; }
+    // Every refusal the session reported, in order; the server logs each as "smtp.rejected".
+    const std::vector<Refusal>& refusals() const { return refusals_; }
 
 private:
-    void record(const std::string& out) { mxlab::test::record_output(out, transcript_); }
+    void record(const std::string& out) {
+        mxlab::test::record_output(out, transcript_);
+        transcript_.insert(transcript_.end(), rejected_lines_.begin(), rejected_lines_.end());
+        rejected_lines_.clear();
+    }
+
+    // As the server does after each next(): take what the session refused.
+    void take_refusals() {
+        for (auto& r : session_->refusals()) {
+            if (log_refusals_) {
+                std::string line = "-- rejected stage=" + std::string(stage_name(r.stage));
+                if (!r.from.empty()) line += " from=" + r.from;
+                if (!r.to.empty()) line += " to=" + r.to;
+                if (!r.user.empty()) line += " user=" + r.user;
+                rejected_lines_.push_back(line + " reply=\"" + r.reply + "\"");
+            }
+            refusals_.push_back(std::move(r));
+        }
+        session_->refusals().clear();
+    }
 
     std::shared_ptr<const config::Config> cfg_;
     std::shared_ptr<const auth::Directory> dir_;
@@ -140,6 +164,9 @@ private:
     bool closed_ = false;
     bool fail_store_ = false;
     bool fail_parts_ = false;
+    bool log_refusals_ = false;
+    std::vector<Refusal> refusals_;
+    std::vector<std::string> rejected_lines_;  // for the transcript, after the replies they refused
 };
 
 }  // namespace mxlab::smtp::test
