@@ -209,9 +209,19 @@ struct Diagnostic {
 // omitted when the line is unknown, "KEY: " when the key is empty).
 std::string format(const std::filesystem::path& file, const Diagnostic& d);
 
+// A host name that no zone here answers for, named by appliance.hostname, a
+// domain's mx or an MX record: other servers must find it through DNS. Loading
+// uses no network, so whether it resolves is for `mxlab check` to ask.
+struct ForeignHost {
+    std::string name;  // lower case, no trailing dot
+    std::string key;   // as in Diagnostic::key
+    SourcePos pos;
+};
+
 struct LoadResult {
     std::optional<Config> config;  // set when there is no error
     std::vector<Diagnostic> diagnostics;
+    std::vector<ForeignHost> foreign_hosts;  // each name once
 
     bool ok() const { return config.has_value(); }
 };

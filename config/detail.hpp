@@ -43,13 +43,22 @@ private:
 };
 
 // Semantic checks of a loaded Config (validate.cpp, records.cpp); they change
-// nothing but what check_records keeps of the parsed records.
-void validate(Config& cfg, const Sources& src, Diagnostics& diag);
+// nothing but what check_records keeps of the parsed records. `foreign` gets
+// the mail hosts outside every zone here.
+void validate(Config& cfg, const Sources& src, Diagnostics& diag, std::vector<ForeignHost>& foreign);
 // Users, passwords, aliases and catch-alls of the mail domains (mailboxes.cpp).
 void check_mailboxes(const Config& cfg, const Sources& src, Diagnostics& diag);
 // The `records` of every domain through ldns, then the DNS-side warnings.
-// Keeps what each record parsed into (Domain::records_wire, Record::wire_at/len).
-void check_records(Config& cfg, const Sources& src, Diagnostics& diag);
+// Keeps what each record parsed into (Domain::records_wire, Record::wire_at/len),
+// and lists the hostname and MX hosts that lie outside every zone in `foreign`.
+void check_records(Config& cfg, const Sources& src, Diagnostics& diag, std::vector<ForeignHost>& foreign);
+
+// The opening quote of the first string, at or before `stop` (where toml++
+// gave up), that is never closed: on its line for "..." and '...', before the
+// end of the text for triple quotes, whose quote goes to `closing`
+// (toml_syntax.cpp). toml++ reports such a string where it ran into the line
+// break, as a control character in a string.
+std::optional<SourcePos> unclosed_string(std::string_view text, SourcePos stop, std::string& closing);
 
 // Names (names.cpp). Names are compared in ASCII lower case (lower() and
 // iequals() of ascii.hpp), as DNS and mail do.

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <span>
 #include <sstream>
 
@@ -181,6 +182,9 @@ private:
     Sources& src_;
     std::filesystem::path base_;  // the TOML's folder, absolute
     const toml::table* tls_ = nullptr;
+    // Keys and tables a typo was taken for ("did you mean hostname?"): not
+    // reported as missing as well, which would only repeat the typo.
+    std::set<std::string, std::less<>> meant_;
 
     // A value of the wrong type, or (type_ok) of the right type but not one of the accepted values.
     void wrong(const toml::node& v, const std::string& key, std::string_view expected, bool type_ok = false) {
@@ -193,9 +197,10 @@ private:
 
     void unknown(const toml::key& k, const Scope& s, Known known, std::string_view table) {
         std::string msg = "unknown key";
-        if (auto c = closest(k.str(), known); !c.empty())
+        if (auto c = closest(k.str(), known); !c.empty()) {
             msg += " (did you mean " + std::string(c) + "?)";
-        else
+            meant_.insert(s.key(c));
+        } else
             msg += "; " + std::string(table) + " takes " + joined(known);
         diag_.error(pos_of(k.source()), s.key(k.str()), msg);
     }
@@ -205,8 +210,12 @@ private:
         std::string msg;
         if (v.is_table() || v.is_array_of_tables()) {
             msg = "unknown table [" + std::string(name) + "]";
-            if (auto c = closest(name, kTop); !c.empty()) msg += " (did you mean [" + std::string(c) + "]?)";
-            else msg += "; the tables are " + joined(kTop);
+            if (auto c = closest(name, kTop); !c.empty()) {
+                msg += " (did you mean [" + std::string(c) + "]?)";
+                meant_.insert(std::string(c));
+            } else {
+                msg += "; the tables are " + joined(kTop);
+            }
         } else {
             // A key above every table header: say which table it belongs in.
             msg = "unknown key at the top of the file";
@@ -215,6 +224,7 @@ private:
             for (auto [t, keys] : tables)
                 if (std::find(keys.begin(), keys.end(), name) != keys.end()) {
                     msg += "; it belongs below the [" + std::string(t) + "] line";
+                    meant_.insert(std::string(t) + "." + std::string(name));
                     break;
                 }
         }
@@ -519,7 +529,8 @@ private:
             if (name && name->is_string()) ds.key = "domain " + quote(name->as_string()->get());
             else ds.key = "domain #" + std::to_string(i + 1);
             domain(*t, {ds.key + " ", "", &ds.at}, cfg.domains.emplace_back());
-            if (!name) diag_.error(ds.table, ds.full("name"), "required: the domain's name, like \"sina.com\"");
+            if (!name && !meant_.contains(ds.full("name")))
+                diag_.error(ds.table, ds.full("name"), "required: the domain's name, like \"sina.com\"");
         }
     }
 
@@ -602,7 +613,8 @@ private:
     void defaults(const toml::table& root, Config& cfg) {
         auto& a = cfg.appliance;
         auto* app = root.get_as<toml::table>("appliance");
-        if (!app || !app->contains("hostname"))
+        if ((!app || !app->contains("hostname")) && !meant_.contains("appliance") &&
+            !meant_.contains("appliance.hostname"))
             diag_.error(src_.get("appliance"), "appliance.hostname",
                         root.contains("appliance") ? "required: this appliance's host name, like \"mail.sina.com\""
                                                    : "required: add an [appliance] table with hostname = \"mail.sina.com\"");
@@ -622,9 +634,18 @@ LoadResult load_string(std::string_view text, const std::filesystem::path& name)
     LoadResult out;
     auto parsed = toml::parse(text, name.string());
     if (!parsed) {
+        // Only this error: what the file would have said after it is unknown,
+        // and every check of the values would only repeat that it is missing.
         const auto& err = parsed.error();
-        out.diagnostics.push_back(
-            {Diagnostic::Severity::error, pos_of(err.source()), "", std::string(err.description())});
+        Diagnostic d{Diagnostic::Severity::error, pos_of(err.source()), "", std::string(err.description())};
+        std::string closing;
+        if (d.message.find("string") != std::string::npos)
+            if (auto start = unclosed_string(text, d.pos, closing)) {
+                d.pos = *start;
+                d.message = "missing closing quote: the string that starts here has no closing " + closing +
+                            (closing.size() == 1 ? " on its line" : " before the end of the file");
+            }
+        out.diagnostics.push_back(std::move(d));
         return out;
     }
     Config cfg;
@@ -632,11 +653,12 @@ LoadResult load_string(std::string_view text, const std::filesystem::path& name)
     Diagnostics diag;
     Sources src;
     Loader(diag, src, absolute_dir(name)).document(parsed.table(), cfg);
-    validate(cfg, src, diag);
+    validate(cfg, src, diag, out.foreign_hosts);
     out.diagnostics = diag.take();
     const bool ok = std::none_of(out.diagnostics.begin(), out.diagnostics.end(),
                                  [](auto& d) { return d.severity == Diagnostic::Severity::error; });
     if (ok) out.config = std::move(cfg);
+    else out.foreign_hosts.clear();
     return out;
 }
 

@@ -1,4 +1,5 @@
-// Checks of who receives mail: users and their passwords, aliases, lists and catch-alls.
+// Checks of who receives mail: users and their passwords, aliases, lists and catch-alls,
+// and that postmaster@ reaches someone (RFC 5321 section 4.5.1).
 #include <algorithm>
 #include <unordered_map>
 
@@ -56,7 +57,10 @@ public:
         for (std::size_t i = 0; i < cfg_.domains.size(); ++i)
             if (cfg_.domains[i].mail) collect(i);
         for (std::size_t i = 0; i < cfg_.domains.size(); ++i)
-            if (cfg_.domains[i].mail) targets(i);
+            if (cfg_.domains[i].mail) {
+                targets(i);
+                postmaster(i);
+            }
         loops();
     }
 
@@ -116,6 +120,22 @@ private:
                 const auto rel = "aliases." + key_part(a.name) + (a.is_list ? "[" + std::to_string(t + 1) + "]" : "");
                 if (auto p = target_problem(a.targets[t], i); !p.empty()) diag_.error(ds.get(rel), ds.full(rel), p);
             }
+    }
+
+    // A mail domain with nobody in it refuses even postmaster@, which every
+    // mail domain must take (RFC 5321 section 4.5.1): most often a domain
+    // meant for DNS only that left out mail = false.
+    void postmaster(std::size_t i) {
+        const auto& d = cfg_.domains[i];
+        const auto& ds = src_.domains[i];
+        if (!d.users.empty() || names_[i].aliases.contains("postmaster") || !ds.at.contains("name") ||
+            !domain_problem(d.name, true).empty())
+            return;
+        diag_.warning(ds.get("name"), ds.full("name"),
+                      d.name + " takes mail but has no users and no postmaster, so mail to postmaster@" + d.name +
+                          " (which RFC 5321 section 4.5.1 requires to work) is refused; add a user under "
+                          "[domain.users], or an alias postmaster = \"you@another.domain\" under [domain.aliases], "
+                          "or set mail = false if the domain is for DNS only");
     }
 
     std::string target_problem(const std::string& target, std::size_t i) const {

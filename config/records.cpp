@@ -2,9 +2,10 @@
 // What each record parsed into is kept in Domain::records_wire for the zone build.
 //
 // Errors: a line that is not a record, a record outside its zone, a CNAME that
-// is not alone (RFC 1034 section 3.6.2). Warnings (DESIGN.md section 2): an MX
-// target that is a CNAME (RFC 2181 section 10.3), a mail host in our zones
-// without an address.
+// is not alone (RFC 1034 section 3.6.2). Warnings (DESIGN.md section 2): a name
+// written as if absolute but without its trailing dot (www.sina.com in sina.com
+// is www.sina.com.sina.com, RFC 1035 section 5.1), an MX target that is a CNAME
+// (RFC 2181 section 10.3), a mail host in our zones without an address.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -178,12 +179,25 @@ struct Zones {
     std::vector<Mx> mx;          // every MX target, written or generated
     std::vector<bool> apex_mx;   // parallel to domains: has an MX at the apex in records
     std::vector<bool> valid;     // parallel to domains: its name is a valid zone name
+    std::unordered_set<std::string> doubled;  // warned about as missing their trailing dot: no more about them
 };
+
+// What a record's type calls a name in its data, for messages.
+std::string_view data_name(ldns_rr_type type) {
+    switch (type) {
+    case LDNS_RR_TYPE_MX: return "the MX host ";
+    case LDNS_RR_TYPE_CNAME: return "the CNAME target ";
+    case LDNS_RR_TYPE_NS: return "the NS host ";
+    case LDNS_RR_TYPE_PTR: return "the PTR target ";
+    case LDNS_RR_TYPE_SRV: return "the SRV target ";
+    default: return "the name ";
+    }
+}
 
 class RecordChecker {
 public:
-    RecordChecker(Config& cfg, const Sources& src, Diagnostics& diag)
-        : cfg_(cfg), src_(src), diag_(diag), buf_(ldns_buffer_new(512)) {
+    RecordChecker(Config& cfg, const Sources& src, Diagnostics& diag, std::vector<ForeignHost>& foreign)
+        : cfg_(cfg), src_(src), diag_(diag), foreign_(foreign), buf_(ldns_buffer_new(512)) {
         z_.apex_mx.resize(cfg.domains.size());
         z_.valid.resize(cfg.domains.size());
         z_.owners.resize(cfg.domains.size());
@@ -193,8 +207,10 @@ public:
         for (std::size_t i = 0; i < cfg_.domains.size(); ++i) {
             const auto& d = cfg_.domains[i];
             z_.valid[i] = src_.domains[i].at.contains("name") && domain_problem(d.name, d.mail).empty();
-            if (z_.valid[i]) domain(i);
         }
+        // Each zone's records may name the others (no_trailing_dot): all known first.
+        for (std::size_t i = 0; i < cfg_.domains.size(); ++i)
+            if (z_.valid[i]) domain(i);
         generated_mx();
         mx_cnames();
         addresses();
@@ -204,6 +220,7 @@ private:
     Config& cfg_;  // written only to keep what the records parsed into (Domain::records_wire)
     const Sources& src_;
     Diagnostics& diag_;
+    std::vector<ForeignHost>& foreign_;
     BufferPtr buf_;
     NameLookup is_class_{[](const char* s) { return ldns_get_rr_class_by_name(s) != 0; }};
     NameLookup is_type_{[](const char* s) { return ldns_get_rr_type_by_name(s) != 0; }};
@@ -248,6 +265,10 @@ private:
                 continue;
             }
             const auto type = ldns_rr_get_type(rr.get());
+            no_trailing_dot(i, owner, "", rec.pos, key);
+            for (std::size_t f = 0; f < ldns_rr_rd_count(rr.get()); ++f)
+                if (const ldns_rdf* rdf = ldns_rr_rdf(rr.get(), f); ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME)
+                    no_trailing_dot(i, name_of(rdf), data_name(type), rec.pos, key);
             owners.rrs.push_back({static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(owner.size()),
                                   static_cast<std::uint32_t>(r), static_cast<std::uint16_t>(type)});
             if (type == LDNS_RR_TYPE_CNAME) {
@@ -285,6 +306,37 @@ private:
                             std::string(owner) + " has a CNAME and other records; a CNAME must be the only record of "
                                                  "its name (RFC 1034 section 3.6.2)");
         }
+    }
+
+    // A name of zone `i` that ends in the zone's name, or another of ours,
+    // followed by the zone again: it was written like an absolute name but
+    // without the trailing dot, so the origin was appended (RFC 1035 section
+    // 5.1). `what` names the field, empty for the owner.
+    template <class Key>
+    void no_trailing_dot(std::size_t i, std::string_view name, std::string_view what, SourcePos pos, const Key& key) {
+        const std::string& zone = cfg_.domains[i].name;
+        if (name.size() <= zone.size() + 1) return;
+        const auto written = name.substr(0, name.size() - zone.size() - 1);  // as the record has it
+        auto ends_in = [&](const std::string& z) {
+            return written == z || (written.size() > z.size() && written.ends_with(z) &&
+                                    written[written.size() - z.size() - 1] == '.');
+        };
+        std::string hint;
+        if (written == zone) {
+            hint = (what.empty() ? "\"@\" or \"" : "\"") + zone + ".\"";
+        } else if (ends_in(zone)) {
+            hint = "\"" + std::string(written.substr(0, written.size() - zone.size() - 1)) + "\" or \"" +
+                   std::string(written) + ".\"";
+        } else {
+            bool other = false;
+            for (std::size_t j = 0; j < cfg_.domains.size() && !other; ++j) other = z_.valid[j] && ends_in(cfg_.domains[j].name);
+            if (!other) return;
+            hint = "\"" + std::string(written) + ".\"";
+        }
+        z_.doubled.emplace(name);
+        diag_.warning(pos, key(),
+                      std::string(what) + std::string(written) + " has no trailing dot, so it is relative to the zone and means " +
+                          std::string(name) + "; write " + hint);
     }
 
     template <class Key>
@@ -380,9 +432,13 @@ private:
         const auto has_address = addressed(hosts);  // views into hosts
         std::set<std::string> said;
         for (const auto& h : hosts) {
-            if (z_.cnames.contains(h.target) || !said.insert(h.target).second) continue;
+            if (z_.cnames.contains(h.target) || z_.doubled.contains(h.target) || !said.insert(h.target).second) continue;
             const Domain* zone = zone_of(h.target);
-            if (!zone || has_address.contains(h.target) || generated_address(h.target, *zone)) continue;
+            if (!zone) {
+                if (hostname_problem(h.target).empty()) foreign_.push_back({h.target, h.key, h.pos});
+                continue;
+            }
+            if (has_address.contains(h.target) || generated_address(h.target, *zone)) continue;
             std::string hint = "add a record to " + zone->name + "'s records, like \"" +
                                h.target.substr(0, h.target.size() - std::min(h.target.size(), zone->name.size() + 1)) +
                                " A 10.0.1.10\"";
@@ -400,6 +456,8 @@ private:
 
 }  // namespace
 
-void check_records(Config& cfg, const Sources& src, Diagnostics& diag) { RecordChecker(cfg, src, diag).run(); }
+void check_records(Config& cfg, const Sources& src, Diagnostics& diag, std::vector<ForeignHost>& foreign) {
+    RecordChecker(cfg, src, diag, foreign).run();
+}
 
 }  // namespace mxlab::config::detail

@@ -143,7 +143,7 @@ void resolvers(const Config& cfg, const Sources& src, Diagnostics& diag) {
 
 }  // namespace
 
-void validate(Config& cfg, const Sources& src, Diagnostics& diag) {
+void validate(Config& cfg, const Sources& src, Diagnostics& diag, std::vector<ForeignHost>& foreign) {
     hostname(cfg, src, diag);
     listeners(cfg, src, diag);
     domains(cfg, src, diag);
@@ -151,7 +151,7 @@ void validate(Config& cfg, const Sources& src, Diagnostics& diag) {
     admins(cfg, src, diag);
     relay(cfg, src, diag);
     resolvers(cfg, src, diag);
-    check_records(cfg, src, diag);
+    check_records(cfg, src, diag, foreign);
 }
 
 }  // namespace mxlab::config::detail

@@ -457,7 +457,25 @@ records = ["www CH A 10.0.1.20"]
     // TOML syntax: the position is toml++'s.
     {"SyntaxUnterminatedString", R"([appliance]
 hostname = "mail.sina.com
-)", 2, "", "string"},
+)", 2, "", "missing closing quote: the string that starts here has no closing \" on its line"},
+    {"SyntaxUnterminatedStringInAList", R"([appliance]
+hostname = "mail.sina.com" # a "quote" in a comment
+[[domain]]
+name = "sina.com\"s"
+records = ["www A 10.0.1.20",
+           "mail A 10.0.1.10]
+[domain.users]
+Bob = "x"
+)", 6, "", "missing closing quote"},
+    {"SyntaxUnterminatedLiteralString", R"([appliance]
+hostname = 'mail.sina.com
+)", 2, "", "has no closing ' on its line"},
+    {"SyntaxUnterminatedMultiLineString", R"([appliance]
+hostname = "mail.sina.com"
+[[domain]]
+name = """sina.com
+[domain.users]
+)", 4, "", "has no closing \"\"\" before the end of the file"},
     {"SyntaxDuplicateKey", R"([appliance]
 hostname = "mail.sina.com"
 hostname = "mail.bigsky.com"
@@ -510,6 +528,25 @@ TEST(BadConfig, OneLineAsCheckPrintsIt) {
     ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
     EXPECT_EQ(format("/etc/mxlab/mxlab.toml", r.diagnostics[0]),
               "/etc/mxlab/mxlab.toml:4:1: error: smtp.relya: unknown key (did you mean relay?)");
+}
+
+TEST(BadConfig, UnterminatedStringPointsAtItsQuote) {
+    auto r = load("[appliance]\nhostname = \"mail.sina.com\nlisten = [\"127.0.0.1\"]\n\n[[domain]]\nname = \"sina.com\"\n");
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(format("x.toml", r.diagnostics[0]),
+              "x.toml:2:12: error: missing closing quote: the string that starts here has no closing \" on its line");
+}
+
+// A typo is one error: the key it was meant to be is not reported missing as well.
+TEST(BadConfig, TypoIsNotAlsoAMissingKey) {
+    for (std::string_view toml : {"[appliance]\nhostnme = \"mail.sina.com\"\n",
+                                  "hostname = \"mail.sina.com\"\n[appliance]\n",
+                                  "[appliances]\nhostname = \"mail.sina.com\"\n",
+                                  "[appliance]\nhostname = \"mail.sina.com\"\n[[domain]]\nnmae = \"sina.com\"\n"}) {
+        auto r = load(toml);
+        EXPECT_EQ(r.diagnostics.size(), 1u) << toml << "\n" << all(r);
+        EXPECT_NE(all(r).find("error"), std::string::npos) << all(r);
+    }
 }
 
 TEST(BadConfig, SyntaxErrorHasTomlsColumn) {
