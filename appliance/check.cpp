@@ -3,10 +3,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include "appliance/host_check.hpp"
 
 namespace mxlab::appliance {
 
@@ -21,13 +24,17 @@ std::string join_addresses(const std::vector<config::IpAddr>& addrs) {
     return s.empty() ? "(none)" : s;
 }
 
+// `built` false: a service the config may enable that mxlab does not have yet,
+// so nothing listens on its ports, whatever the config says.
 void print_listener(std::ostream& out, std::string_view service, bool enabled,
-                    std::initializer_list<std::pair<std::string_view, std::uint16_t>> ports) {
+                    std::initializer_list<std::pair<std::string_view, std::uint16_t>> ports, bool built = true) {
     out << "  " << service << ": ";
-    if (!enabled) {
+    const bool any_port = std::any_of(ports.begin(), ports.end(), [](auto& p) { return p.second != 0; });
+    if (!enabled || (!built && !any_port)) {
         out << "off\n";
         return;
     }
+    if (!built) out << "not built yet, nothing listens on ";
     bool first = true;
     for (auto [what, port] : ports) {
         if (!first) out << ", ";
@@ -42,6 +49,9 @@ void print_listener(std::ostream& out, std::string_view service, bool enabled,
 }
 
 namespace fs = std::filesystem;
+
+// For every name at once: check must answer quickly also without network.
+constexpr std::chrono::milliseconds kLookupBudget{3000};
 
 config::Diagnostic error(std::string key, std::string message) {
     return {config::Diagnostic::Severity::error, {}, std::move(key), std::move(message)};
@@ -137,8 +147,8 @@ void print_summary(const config::Config& cfg, std::ostream& out) {
     print_listener(out, "smtp", s.smtp, {{"port", p.smtp}});
     print_listener(out, "submission", s.submission, {{"port", p.submission}, {"implicit TLS", p.smtps}});
     print_listener(out, "pop3", s.pop3, {{"port", p.pop3}, {"implicit TLS", p.pop3s}});
-    print_listener(out, "imap", s.imap, {{"port", p.imap}, {"implicit TLS", p.imaps}});
-    print_listener(out, "web", s.web, {{"http", p.http}, {"https", p.https}});
+    print_listener(out, "imap", s.imap, {{"port", p.imap}, {"implicit TLS", p.imaps}}, false);
+    print_listener(out, "web", s.web, {{"http", p.http}, {"https", p.https}}, false);
     out << "relay: " << config::to_string(cfg.smtp.relay);
     if (cfg.smtp.relay == config::Relay::networks) {
         out << " (";
@@ -167,6 +177,10 @@ void print_summary(const config::Config& cfg, std::ostream& out) {
 
 int check(const std::filesystem::path& file, std::ostream& out, std::ostream& err) {
     auto result = load_checked(file);
+    // Only for a usable config: a name in a config with errors may be one of them.
+    if (result.ok())
+        for (auto& d : unresolved_hosts(*result.config, result.foreign_hosts, kLookupBudget))
+            result.diagnostics.push_back(std::move(d));
     for (const auto& d : result.diagnostics) err << config::format(file, d) << '\n';
     if (!result.ok()) {
         size_t errors = 0;
