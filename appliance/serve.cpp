@@ -161,6 +161,7 @@ private:
             notifier_.ready();
             return;
         }
+        keep_data_dir(*result.config);
         auto next = std::make_shared<const config::Config>(std::move(*result.config));
         std::vector<std::function<void()>> commits;
         for (auto& s : services_) {
@@ -179,6 +180,24 @@ private:
         log_.set_level(log_level_of(*cfg_));
         log_.info("reload.ok", {{"domains", cfg_->domains.size()}});
         notifier_.ready();
+    }
+
+    // The store, the control socket and the DNS serials stay open where they
+    // were, so a new data_dir waits for a restart. Until then nothing is made
+    // there (a typo would leave a folder with a new self-signed pair behind):
+    // the new snapshot keeps the running data_dir, and the default TLS pair in it.
+    void keep_data_dir(config::Config& next) {
+        const auto& dir = cfg_->appliance.data_dir;
+        if (next.appliance.data_dir == dir) return;
+        log_.warn("reload.data_dir", {{"detail", "appliance.data_dir changed from " + dir.string() + " to " +
+                                                     next.appliance.data_dir.string() +
+                                                     ": it applies at the next restart; until then this appliance "
+                                                     "keeps using " + dir.string() + " and creates nothing in the new one"}});
+        if (!explicit_tls(next)) {
+            next.tls.cert = dir / "tls" / "cert.pem";
+            next.tls.key = dir / "tls" / "key.pem";
+        }
+        next.appliance.data_dir = dir;
     }
 
     void stop_services() {

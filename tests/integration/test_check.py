@@ -1,11 +1,12 @@
-"""`mxlab check` on the classic mistakes (issue 13, item 5): each a warning with its line."""
+"""`mxlab check` on the classic mistakes (issue 13, item 5): each a warning with its line, and a reload
+that changes data_dir."""
 
 import os
 import re
 import time
 import unittest
 
-from harness import Mxlab, free_port, lab_config
+from harness import Mxlab, free_port
 
 USERS = '[domain.users]\nBob = "bob123"\n'
 
@@ -110,6 +111,26 @@ class Summary(unittest.TestCase):
             self.assertIn("  web: not built yet, nothing listens on http 10080, https 10443\n", r.stdout)
             r = check(m, head(m) + '[services]\nimap = false\nweb = false\n[[domain]]\nname = "sina.com"\n' + USERS)
             self.assertIn("  imap: off\n  web: off\n", r.stdout)
+
+
+class ReloadDataDir(unittest.TestCase):
+    def test_new_data_dir_is_not_created_and_the_old_one_is_kept(self):
+        with Mxlab(ports={"dns": free_port(), "smtp": free_port()}) as m:
+            m.start()
+            moved = os.path.join(m.workdir, "elsewhere")
+            with open(m.config_path) as f:
+                text = f.read()
+            m.write_config(text.replace(f'data_dir = "{m.data_dir}"', f'data_dir = "{moved}"'))
+            m.reload()
+            m.wait_log(r"event=reload.ok")
+            self.assertRegex(m.log(), r"level=warn event=reload.data_dir detail=\"appliance.data_dir changed from "
+                             + re.escape(m.data_dir) + " to " + re.escape(moved) + r": it applies at the next "
+                             r"restart; until then this appliance keeps using " + re.escape(m.data_dir))
+            self.assertFalse(os.path.exists(moved))
+            self.assertTrue(os.path.exists(os.path.join(m.data_dir, "control.sock")))
+            r = m.run_cli("check")  # check looks at the new one, creating nothing either
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertFalse(os.path.exists(moved))
 
 
 if __name__ == "__main__":
