@@ -3,6 +3,7 @@
 
 #include <netdb.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -19,10 +20,14 @@ namespace {
 constexpr std::size_t kMaxNames = 16;  // threads or queries at once; a config names a few
 
 // Why a name has no address, or nothing when it has one.
-using Outcome = std::optional<std::string>;
+struct Failure {
+    std::string why;
+    bool sure = false;  // the name or its address does not exist, rather than no answer came
+};
+using Outcome = std::optional<Failure>;
 
-std::string seconds(std::chrono::milliseconds budget) {
-    return std::to_string((budget.count() + 999) / 1000) + " s";
+Failure no_answer(std::chrono::milliseconds budget) {
+    return {"no answer within " + std::to_string((budget.count() + 999) / 1000) + " s", false};
 }
 
 // Through getaddrinfo, one thread per name: it cannot be cancelled, so a
@@ -44,8 +49,8 @@ std::vector<Outcome> system_lookup(const std::vector<std::string>& names, std::c
             const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &res);
             if (res) ::freeaddrinfo(res);
             Outcome why;
-            if (rc == EAI_NONAME || rc == EAI_NODATA) why = "no such name";
-            else if (rc != 0) why = ::gai_strerror(rc);
+            if (rc == EAI_NONAME || rc == EAI_NODATA) why = Failure{"no such name", true};
+            else if (rc != 0) why = Failure{::gai_strerror(rc), false};
             std::lock_guard lock(state->mu);
             state->done[i] = std::move(why);
             state->cv.notify_all();
@@ -55,7 +60,7 @@ std::vector<Outcome> system_lookup(const std::vector<std::string>& names, std::c
         return std::all_of(state->done.begin(), state->done.end(), [](auto& d) { return d.has_value(); });
     });
     std::vector<Outcome> out;
-    for (auto& d : state->done) out.push_back(d ? *d : Outcome("no answer within " + seconds(budget)));
+    for (auto& d : state->done) out.push_back(d ? *d : Outcome(no_answer(budget)));
     return out;
 }
 
@@ -71,7 +76,7 @@ std::vector<Outcome> resolver_lookup(const config::Config& cfg, const std::vecto
     options.rounds = 1;
     dns::Resolver resolver(io, zones, quiet, options);
     resolver.set_servers(cfg.dns.resolvers);
-    std::vector<Outcome> out(names.size(), Outcome("no answer within " + seconds(budget)));
+    std::vector<Outcome> out(names.size(), Outcome(no_answer(budget)));
     for (std::size_t i = 0; i < names.size(); ++i)
         asio::co_spawn(
             io,
@@ -79,9 +84,9 @@ std::vector<Outcome> resolver_lookup(const config::Config& cfg, const std::vecto
                 const auto r = co_await resolver.resolve_addresses(names[i]);
                 using S = dns::AddressResult::Status;
                 if (r.status == S::ok) out[i] = std::nullopt;
-                else if (r.status == S::nxdomain) out[i] = "no such name";
-                else if (r.status == S::no_address) out[i] = "it has no A or AAAA record";
-                else out[i] = r.detail.empty() ? std::string("no answer") : r.detail;
+                else if (r.status == S::nxdomain) out[i] = Failure{"no such name", true};
+                else if (r.status == S::no_address) out[i] = Failure{"it has no A or AAAA record", true};
+                else out[i] = Failure{r.detail.empty() ? std::string("no answer") : r.detail, false};
             },
             asio::detached);
     // total_timeout ends each call; the margin only covers the last reply's handling.
@@ -105,10 +110,11 @@ std::vector<config::Diagnostic> unresolved_hosts(const config::Config& cfg,
     const std::string where = own ? "dns.resolvers" : "this machine's resolver";
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (!outcomes[i]) continue;
+        const auto& [why, sure] = *outcomes[i];
         out.push_back({config::Diagnostic::Severity::warning, hosts[i].pos, hosts[i].key,
-                       names[i] + " is in no zone served here and does not resolve through " + where + " (" +
-                           *outcomes[i] + "): other mail servers cannot reach it; check the spelling, or serve its "
-                                          "zone here"});
+                       names[i] + " is in no zone served here and does not resolve through " + where + " (" + why +
+                           "): other mail servers " + (sure ? "cannot" : "may not") +
+                           " reach it; check the spelling, or serve its zone here"});
     }
     return out;
 }

@@ -3,6 +3,7 @@ that changes data_dir."""
 
 import os
 import re
+import socket
 import time
 import unittest
 
@@ -80,6 +81,20 @@ class Warnings(unittest.TestCase):
             w = self.assert_warns(a, toml, 9)
             self.assertIn('warning: domain "sina.com" records[2]: mx.bigsky.con is in no zone served here and does '
                           'not resolve through dns.resolvers (', w)
+            self.assertIn("): other mail servers may not reach it; check the spelling, or serve its zone here", w)
+
+    def test_a_silent_dns_server_costs_3_seconds_in_all(self):
+        with Mxlab(ports={}) as m, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+            silent.bind(("127.0.0.1", 0))  # takes queries, answers none
+            toml = head(m, "mail.sina.con", f'[dns]\nresolvers = ["127.0.0.1:{silent.getsockname()[1]}"]\n') + (
+                '[[domain]]\nname = "sina.com"\nrecords = ["@ MX 10 mx.a.example.", "@ MX 20 mx.b.example."]\n'
+                + USERS)
+            start = time.monotonic()
+            r = check(m, toml)
+            self.assertLess(time.monotonic() - start, 6)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(re.findall(r"does not resolve through dns.resolvers \(.*timed out", r.stderr)), 3,
+                             r.stderr)
 
 
 class Errors(unittest.TestCase):
