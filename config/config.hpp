@@ -122,6 +122,9 @@ struct Dns {
     std::vector<Endpoint> resolvers;
     std::uint32_t default_ttl = 3600;
     std::vector<Cidr> allow_transfer;
+    // Client networks whose queries for names outside our zones are answered
+    // through `resolvers` (cached, RA=1); empty: nobody (never an open resolver).
+    std::vector<Cidr> recursion;
 };
 
 struct Smtp {

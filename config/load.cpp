@@ -29,7 +29,7 @@ constexpr std::string_view kPorts[] = {"dns",   "smtp",  "submission", "smtps", 
                                        "pop3s", "imap",  "imaps",      "http",  "https"};
 constexpr std::string_view kTls[] = {"cert", "key", "require_for_auth"};
 constexpr std::string_view kWeb[] = {"admins"};
-constexpr std::string_view kDns[] = {"resolvers", "default_ttl", "allow_transfer"};
+constexpr std::string_view kDns[] = {"resolvers", "default_ttl", "allow_transfer", "recursion"};
 constexpr std::string_view kSmtp[] = {"relay", "relay_networks", "max_message_size", "retry_interval",
                                       "queue_lifetime"};
 constexpr std::string_view kLimits[] = {"smtp_connections",        "pop3_connections",           "imap_connections",
@@ -459,6 +459,8 @@ private:
                     d.default_ttl = static_cast<std::uint32_t>(*n);
             } else if (name == "allow_transfer") {
                 d.allow_transfer = prefixes(v, s, name);
+            } else if (name == "recursion") {
+                d.recursion = prefixes(v, s, name);
             } else {
                 unknown(k, s, kDns, "[dns]");
             }

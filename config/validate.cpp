@@ -1,4 +1,4 @@
-// Checks that need more than one value: names, listeners, domains, admins, relay and resolvers.
+// Checks that need more than one value: names, listeners, domains, admins, relay, resolvers and recursion.
 #include <algorithm>
 #include <unordered_map>
 
@@ -135,10 +135,20 @@ void resolvers(const Config& cfg, const Sources& src, Diagnostics& diag) {
                           (wildcard && (r.addr.is_loopback() || contains(a.addresses, r.addr)));
         if (!self) continue;
         const auto key = "dns.resolvers[" + std::to_string(i + 1) + "]";
-        diag.warning(src.get(key), key,
-                     r.str() + " is this appliance itself, which only knows its own zones; "
-                               "name the other lab server's DNS (or leave resolvers empty)");
+        const std::string what = r.str() + " is this appliance itself, which only knows its own zones; "
+                                           "name the other lab server's DNS (or leave resolvers empty)";
+        // With recursion on, asking ourselves is a loop every client query would go round.
+        if (cfg.dns.recursion.empty()) diag.warning(src.get(key), key, what);
+        else diag.error(src.get(key), key, what + "; with dns.recursion set, queries would loop back to us");
     }
+}
+
+// Recursion without anyone to ask answers every such query with SERVFAIL.
+void recursion(const Config& cfg, const Sources& src, Diagnostics& diag) {
+    if (cfg.dns.recursion.empty() || !cfg.dns.resolvers.empty()) return;
+    diag.warning(src.get("dns.recursion"), "dns.recursion",
+                 "dns.resolvers is empty, so the clients of dns.recursion get SERVFAIL for names outside our "
+                 "zones; name the server to ask in dns.resolvers (the other lab server, or the school's DNS)");
 }
 
 }  // namespace
@@ -151,6 +161,7 @@ void validate(Config& cfg, const Sources& src, Diagnostics& diag, std::vector<Fo
     admins(cfg, src, diag);
     relay(cfg, src, diag);
     resolvers(cfg, src, diag);
+    recursion(cfg, src, diag);
     check_records(cfg, src, diag, foreign);
 }
 

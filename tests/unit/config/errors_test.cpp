@@ -197,6 +197,40 @@ hostname = "mail.sina.com"
 [dns]
 allow_transfer = ["10.0.1.5/24"]
 )", 4, "dns.allow_transfer[1]", "did you mean \"10.0.1.0/24\""},
+    {"RecursionBadCidr", R"([appliance]
+hostname = "mail.sina.com"
+[dns]
+recursion = ["10.0.0.0/8", "10.0.1.0/33"]
+)", 4, "dns.recursion[2]", "expected an address or prefix like \"10.0.0.0/8\""},
+    {"RecursionHostBits", R"([appliance]
+hostname = "mail.sina.com"
+[dns]
+recursion = [
+  "10.0.1.10/24",
+]
+)", 5, "dns.recursion[1]", "did you mean \"10.0.1.0/24\""},
+    {"RecursionNotAList", R"([appliance]
+hostname = "mail.sina.com"
+[dns]
+recursion = "10.0.0.0/8"
+)", 4, "dns.recursion", "expected a list like [\"10.0.0.0/8\"]"},
+    {"RecursionNotAnAddress", R"([appliance]
+hostname = "mail.sina.com"
+[dns]
+recursion = ["lab"]
+)", 4, "dns.recursion[1]", "got \"lab\""},
+    {"RecursionRepeated", R"([appliance]
+hostname = "mail.sina.com"
+[dns]
+recursion = ["10.0.1.0/24", "10.0.1.0/24"]
+)", 4, "dns.recursion[2]", "already in the list"},
+    {"RecursionThroughOurselves", R"([appliance]
+hostname = "mail.sina.com"
+addresses = ["10.0.1.10"]
+[dns]
+resolvers = ["10.0.2.10", "10.0.1.10"]
+recursion = ["10.0.1.0/24"]
+)", 5, "dns.resolvers[2]", "queries would loop back to us"},
     {"BadResolver", R"([appliance]
 hostname = "mail.sina.com"
 [dns]

@@ -49,6 +49,7 @@ TEST(Defaults, EveryKeyOfSchemaV1) {
     EXPECT_TRUE(c.dns.resolvers.empty());
     EXPECT_EQ(c.dns.default_ttl, 3600u);
     EXPECT_TRUE(c.dns.allow_transfer.empty());
+    EXPECT_TRUE(c.dns.recursion.empty());  // never an open resolver by default
     EXPECT_EQ(c.smtp.relay, Relay::authenticated);
     EXPECT_TRUE(c.smtp.relay_networks.empty());
     EXPECT_EQ(c.smtp.max_message_size, 25u * 1024 * 1024);
@@ -92,6 +93,7 @@ admins = ["BOB@sina.com"]
 resolvers = ["10.0.2.10", "127.0.0.1:10053", "[::1]:53"]
 default_ttl = 300
 allow_transfer = ["10.0.2.10", "fd00::/8"]
+recursion = ["10.0.0.0/8", "192.168.1.7", "fd00::/8"]
 
 [smtp]
 relay = "networks"
@@ -141,6 +143,10 @@ records = ["10 PTR mail.sina.com."]
     EXPECT_EQ(c.dns.resolvers[1].port, 10053);
     EXPECT_EQ(c.dns.default_ttl, 300u);
     EXPECT_EQ(c.dns.allow_transfer[1].str(), "fd00::/8");
+    ASSERT_EQ(c.dns.recursion.size(), 3u);
+    EXPECT_EQ(c.dns.recursion[0].str(), "10.0.0.0/8");
+    EXPECT_EQ(c.dns.recursion[1].str(), "192.168.1.7/32");  // a bare address is a host prefix
+    EXPECT_EQ(c.dns.recursion[2].str(), "fd00::/8");
     EXPECT_EQ(c.smtp.relay, Relay::networks);
     EXPECT_EQ(c.smtp.relay_networks[0].str(), "10.0.1.0/24");
     EXPECT_EQ(c.smtp.max_message_size, 10u << 20);
@@ -152,11 +158,11 @@ records = ["10 PTR mail.sina.com."]
     EXPECT_EQ(d.catch_all, "bob");
     ASSERT_EQ(d.records.size(), 2u);
     EXPECT_EQ(d.records[1].text, "www CNAME mx");
-    EXPECT_EQ(d.records[1].pos.line, 41);
+    EXPECT_EQ(d.records[1].pos.line, 42);
     EXPECT_EQ(d.records[1].pos.column, 30);
     ASSERT_EQ(d.users.size(), 2u);
     EXPECT_EQ(d.users[0].name, "Bob");
-    EXPECT_EQ(d.users[0].pos.line, 44);
+    EXPECT_EQ(d.users[0].pos.line, 45);
     EXPECT_EQ(d.users[1].password, "{SHA512-CRYPT}$6$salt$hash");
     ASSERT_EQ(d.aliases.size(), 2u);
     EXPECT_EQ(d.aliases[0].name, "postmaster");

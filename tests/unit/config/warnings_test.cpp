@@ -136,6 +136,14 @@ resolvers = ["10.0.2.10", "10.0.1.10"]
 )", 5, "dns.resolvers[2]", "is this appliance itself");
 }
 
+TEST(Warnings, RecursionWithoutResolvers) {
+    warns(R"([appliance]
+hostname = "mail.sina.com"
+[dns]
+recursion = ["10.0.1.0/24"]
+)", 4, "dns.recursion", "get SERVFAIL");
+}
+
 TEST(Warnings, ResolverIsLoopbackOnOurPort) {
     warns(R"([appliance]
 hostname = "mail.sina.com"
