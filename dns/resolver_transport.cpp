@@ -100,7 +100,12 @@ asio::awaitable<Exchange> udp_exchange(config::Endpoint server, Question q, std:
         ParsedReply p = parse_reply({buf.data(), n}, q);
         if (p.status == ParsedReply::Status::unrelated) continue;  // a stale or forged reply: keep listening
         io->timer.cancel();
-        co_return from_parsed(std::move(p));
+        Exchange ex = from_parsed(std::move(p));
+        if (ex.ok) {
+            buf.resize(n);
+            ex.wire = std::move(buf);
+        }
+        co_return ex;
     }
 }
 
@@ -128,7 +133,9 @@ asio::awaitable<Exchange> tcp_exchange(config::Endpoint server, Question q, std:
     if (ec) co_return failure(io, ec, timeout);
     io->timer.cancel();
     io->socket.close(ec);
-    co_return from_parsed(parse_reply(buf, q));
+    Exchange ex = from_parsed(parse_reply(buf, q));
+    if (ex.ok) ex.wire = std::move(buf);
+    co_return ex;
 }
 
 }  // namespace mxlab::dns::client

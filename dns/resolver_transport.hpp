@@ -21,6 +21,7 @@ struct Exchange {
     bool ok = false;         // `reply` answers the question
     bool timed_out = false;  // no answer within the time: worth another try later
     Reply reply;
+    std::vector<std::uint8_t> wire;  // ok: the reply as it came (the forwarder passes it on)
     std::string error;  // !ok: "timed out after 2000 ms", "connection refused", "malformed reply (...)"
 };
 

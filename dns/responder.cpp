@@ -13,7 +13,7 @@ std::span<const std::uint8_t> Responder::State::finish(std::size_t len, std::uin
                                                        std::uint16_t an, std::uint16_t ns, std::uint16_t ar) {
     std::uint8_t* p = out.get();
     put16(p, req.id);
-    put16(p + 2, flags);
+    put16(p + 2, recursion ? static_cast<std::uint16_t>(flags | flag::ra) : flags);
     put16(p + 4, qd);
     put16(p + 6, an);
     put16(p + 8, ns);
@@ -117,6 +117,8 @@ void Responder::set_use_precompiled(bool on) { s_->use_precompiled = on; }
 
 bool Responder::transfer_in_progress() const { return s_->xfr.active; }
 
+const ForwardQuery* Responder::forward_query() const { return s_->forwarding ? &s_->forward : nullptr; }
+
 std::span<const std::uint8_t> Responder::next_transfer_message(const ZoneSet& zones) {
     return s_->next_transfer_message(zones);
 }
@@ -125,6 +127,8 @@ std::span<const std::uint8_t> Responder::respond(const ZoneSet& zs, std::span<co
                                                  const QueryContext& ctx) {
     State& s = *s_;
     s.xfr.active = false;
+    s.forwarding = false;
+    s.recursion = recursion_allowed(zs, ctx.client);
     if (q.size() < header_size) return {};
     const std::uint16_t flags = get16(q.data() + 2);
     if (flags & flag::qr) return {};  // a reply: never answer one (no loops between servers)
@@ -244,7 +248,24 @@ std::span<const std::uint8_t> Responder::respond(const ZoneSet& zs, std::span<co
 
     // Everything else: plan and encode now, as the precompiled answers were.
     plan_answer(zs, s.qname, req.qtype, req.qclass, s.plan);
-    if (s.plan.outcome == Outcome::refused) return s.question_only(q, req.keep, rcode::refused, ede::not_authoritative);
+    if (s.plan.outcome == Outcome::refused) {
+        if (s.recursion && req.qclass == rrclass::IN) {
+            ForwardQuery& f = s.forward;
+            f.id = req.id;
+            f.keep = static_cast<std::uint16_t>(req.keep | (flags & 0x0010));  // CD too (RFC 4035 3.2.2)
+            f.question.assign(q.begin() + header_size, q.begin() + static_cast<std::ptrdiff_t>(req.question_end));
+            f.qname.assign(s.qname.bytes.begin(), s.qname.bytes.begin() + s.qname.len);
+            f.qtype = req.qtype;
+            f.qclass = req.qclass;
+            f.edns = req.edns;
+            f.do_bit = req.do_bit;
+            f.our_payload = s.max_udp;
+            f.limit = limit;
+            s.forwarding = true;
+            return {};
+        }
+        return s.question_only(q, req.keep, rcode::refused, ede::not_authoritative);
+    }
     std::uint8_t* o = s.out.get();
     std::memcpy(o + header_size, q.data() + header_size, req.question_end - header_size);
     s.compressor.reset();

@@ -17,6 +17,9 @@
 //   - class IN (and ANY, as NSD: AA=0, no SOA/NS); CH TXT version.bind,
 //     version.server, id.server, hostname.bind as NSD answers them; others
 //     REFUSED;
+//   - a client in dns.recursion asking about a name outside our zones
+//     (class IN): respond() returns nothing and forward_query() says what to
+//     forward (dns/forward.hpp); every reply to such a client has RA=1;
 //   - AXFR and IXFR over TCP to clients in dns.allow_transfer (REFUSED
 //     otherwise, NOTAUTH for a name that is not a zone apex); AXFR over UDP
 //     NOTIMP; IXFR is answered with the SOA alone when the client is up to
@@ -28,6 +31,7 @@
 #include <span>
 
 #include "config/config.hpp"
+#include "dns/forward.hpp"
 #include "dns/zone_set.hpp"
 
 namespace mxlab::dns {
@@ -52,6 +56,10 @@ public:
     // empty when the query must be dropped.
     std::span<const std::uint8_t> respond(const ZoneSet& zones, std::span<const std::uint8_t> query,
                                           const QueryContext& ctx);
+
+    // Non-null when the last respond() returned nothing because the question
+    // goes to dns.resolvers (dns/forward.hpp); valid until the next respond().
+    const ForwardQuery* forward_query() const;
 
     // Zone transfers (TCP only): after respond() returned the first message of
     // an AXFR (or IXFR answered as one), transfer_in_progress() is true and

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "dns/answer.hpp"
+#include "dns/forward.hpp"
 #include "dns/packet.hpp"
 #include "dns/responder.hpp"
 #include "dns/wire.hpp"
@@ -58,6 +59,9 @@ struct Responder::State {
     Compressor compressor;
     Encoded encoded;
     Transfer xfr;
+    bool recursion = false;   // the client may recurse: RA=1 on every reply to it
+    bool forwarding = false;  // respond() left the query to the forwarder: `forward`
+    ForwardQuery forward;
 
     // Writes the header; returns the reply span of `len` bytes.
     std::span<const std::uint8_t> finish(std::size_t len, std::uint16_t flags, std::uint16_t qd, std::uint16_t an,

@@ -283,6 +283,8 @@ std::shared_ptr<ZoneSet> compile_zones(const std::vector<ZoneData>& zones, const
     auto zs = std::make_shared<ZoneSet>();
     Compiler(zones, *zs).run();
     zs->allow_transfer = cfg.dns.allow_transfer;
+    zs->recursion = cfg.dns.recursion;
+    for (const auto& r : cfg.dns.resolvers) zs->upstreams.push_back(r.addr);
     zs->hostname = cfg.appliance.hostname;
     zs->version = std::string("mxlab ") + MXLAB_VERSION;
     zs->names.shrink_to_fit();

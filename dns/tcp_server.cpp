@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "config/asio_address.hpp"
+#include "dns/forwarder.hpp"
 #include "dns/responder.hpp"
 #include "dns/zone_set.hpp"
 
@@ -162,6 +163,13 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> conn) {
         if (!zones) break;
         // One query may take several messages (AXFR); each goes out with its length.
         auto reply = conn->responder.respond(*zones, query, ctx);
+        std::vector<std::uint8_t> forwarded;
+        if (const ForwardQuery* fq = conn->responder.forward_query(); fq && forwarder_) {
+            // One query at a time per connection, forwarded or not: replies stay in order.
+            conn->deadline.expires_after(limits_.idle_timeout);
+            forwarded = co_await forwarder_->resolve(*fq);
+            reply = forwarded;
+        }
         while (!reply.empty() && !ec) {
             conn->deadline.expires_after(limits_.idle_timeout);
             std::uint8_t hdr[2] = {std::uint8_t(reply.size() >> 8), std::uint8_t(reply.size())};

@@ -27,6 +27,8 @@
 
 namespace mxlab::dns {
 
+class Forwarder;
+
 struct TcpLimits {
     std::chrono::seconds idle_timeout{10};  // RFC 7766 6.2.3: seconds, not minutes
     // However busy, a connection ends after this (NSD's tcp-timeout is 120 s
@@ -43,6 +45,9 @@ public:
 
     // Opens, binds and listens; throws std::runtime_error naming the address.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port);
+    // Queries the responder leaves to the forwarder (dns/forward.hpp) go to
+    // `f`, which must outlive the connections; none: they get no reply.
+    void set_forwarder(Forwarder* f) { forwarder_ = f; }
     void start();
     // Stops accepting and closes open connections.
     void stop();
@@ -67,6 +72,7 @@ private:
     std::atomic<std::size_t> per_client_limit_{50};
     LogLimiter<config::IpAddr> refusals_;
     std::atomic<bool> stopping_{false};
+    Forwarder* forwarder_ = nullptr;
 };
 
 }  // namespace mxlab::dns

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "dns/forwarder.hpp"
 #include "dns/responder.hpp"
 #include "dns/zone_set.hpp"
 
@@ -135,6 +136,10 @@ size_t reply_source(const msghdr& in, char* out, size_t out_size) {
 
 void UdpServer::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, unsigned threads) {
     stop();
+    {
+        std::unique_lock lock(sockets_mu_);
+        closed_ = false;
+    }
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) throw std::runtime_error("cannot create an eventfd: " + std::string(std::strerror(errno)));
     workers_.resize(std::max(1u, threads));
@@ -161,11 +166,32 @@ void UdpServer::stop() {
         (void)!::write(wake_fd_, &one, sizeof one);
     }
     threads_.clear();  // joins
-    for (auto& w : workers_)
-        for (int fd : w.sockets) ::close(fd);
+    {
+        std::unique_lock lock(sockets_mu_);
+        closed_ = !workers_.empty() || closed_;
+        for (auto& w : workers_)
+            for (int fd : w.sockets) ::close(fd);
+    }
     workers_.clear();
     if (wake_fd_ >= 0) ::close(wake_fd_);
     wake_fd_ = -1;
+}
+
+void UdpServer::send_later(int fd, const sockaddr_storage& peer, socklen_t peer_len, const std::vector<char>& control,
+                           const std::vector<std::uint8_t>& reply) {
+    std::shared_lock lock(sockets_mu_);
+    if (closed_) return;  // the fd may already be someone else's
+    iovec iov{const_cast<std::uint8_t*>(reply.data()), reply.size()};
+    msghdr h{};
+    h.msg_name = const_cast<sockaddr_storage*>(&peer);
+    h.msg_namelen = peer_len;
+    h.msg_iov = &iov;
+    h.msg_iovlen = 1;
+    if (!control.empty()) {
+        h.msg_control = const_cast<char*>(control.data());
+        h.msg_controllen = control.size();
+    }
+    (void)::sendmsg(fd, &h, MSG_DONTWAIT);  // lost like any UDP reply when the buffer is full
 }
 
 void UdpServer::run(const Worker& w) {
@@ -204,9 +230,28 @@ void UdpServer::run(const Worker& w) {
                     if (msg.msg_hdr.msg_flags & MSG_TRUNC) continue;
                     QueryContext ctx{Transport::udp, peer_of(batch->peers[i])};
                     auto reply = responder.respond(*zones, {batch->in[i].data(), msg.msg_len}, ctx);
-                    if (reply.empty()) continue;
                     auto& buf = batch->out[out];
-                    buf.assign(reply.begin(), reply.end());
+                    if (const ForwardQuery* fq = responder.forward_query(); fq && forwarder_) {
+                        if (auto now = forwarder_->answer_now(*fq)) {
+                            buf = std::move(*now);
+                        } else {
+                            // Answered later, from the thread the upstream reply arrives on.
+                            std::vector<char> control;
+                            if (w.wildcard[s]) {
+                                alignas(cmsghdr) std::array<char, 64> ctl{};
+                                control.assign(ctl.begin(), ctl.begin() + reply_source(msg.msg_hdr, ctl.data(), ctl.size()));
+                            }
+                            forwarder_->forward(*fq, [this, fd, peer = batch->peers[i], len = msg.msg_hdr.msg_namelen,
+                                                      control = std::move(control)](std::vector<std::uint8_t> r) {
+                                send_later(fd, peer, len, control, r);
+                            });
+                            continue;
+                        }
+                    } else if (reply.empty()) {
+                        continue;
+                    } else {
+                        buf.assign(reply.begin(), reply.end());
+                    }
                     batch->out_iov[out] = {buf.data(), buf.size()};
                     auto& h = batch->out_msgs[out].msg_hdr;
                     h = {};

@@ -2,7 +2,10 @@
 // socket per listen address, reading and answering in batches (recvmmsg/sendmmsg).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -11,6 +14,8 @@
 #include "dns/zone_holder.hpp"
 
 namespace mxlab::dns {
+
+class Forwarder;
 
 // Asio's per-datagram cost (a handler and a syscall per packet) is what keeps
 // a server below NSD's rate; plain threads with batched syscalls are not.
@@ -24,6 +29,9 @@ public:
     // Opens and binds every socket; throws std::runtime_error naming the
     // address and port that failed.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, unsigned threads);
+    // Queries the responder leaves to the forwarder (dns/forward.hpp) go to
+    // `f`, which must outlive this server's stop(); none: they are dropped.
+    void set_forwarder(Forwarder* f) { forwarder_ = f; }
     void start();
     // Wakes the threads, joins them, closes the sockets.
     void stop();
@@ -34,12 +42,18 @@ private:
         std::vector<bool> wildcard;  // bound to 0.0.0.0 or ::, so replies need the source address set
     };
     void run(const Worker& w);
+    // A forwarded query's reply, sent later from another thread; nothing once stop() closed the sockets.
+    void send_later(int fd, const sockaddr_storage& peer, socklen_t peer_len, const std::vector<char>& control,
+                    const std::vector<std::uint8_t>& reply);
 
     ZoneHolder& zones_;
     Logger& log_;
     std::vector<Worker> workers_;
     std::vector<std::jthread> threads_;
     int wake_fd_ = -1;
+    Forwarder* forwarder_ = nullptr;
+    std::shared_mutex sockets_mu_;  // send_later() holds it shared, stop() exclusively while closing
+    bool closed_ = false;           // under sockets_mu_
 };
 
 }  // namespace mxlab::dns

@@ -163,6 +163,11 @@ public:
     std::uint64_t index_mask = 0;
 
     std::vector<config::Cidr> allow_transfer;
+    // dns.recursion, and dns.resolvers' addresses: the clients whose other-domain
+    // queries are forwarded, and the servers we forward to (never served
+    // recursion: their queries would come back to them).
+    std::vector<config::Cidr> recursion;
+    std::vector<config::IpAddr> upstreams;
     std::string hostname;  // appliance host name: CH TXT id.server (as NSD answers with its identity)
     std::string version;   // CH TXT version.bind: "mxlab 0.1.0"
 

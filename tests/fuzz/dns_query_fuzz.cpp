@@ -1,9 +1,10 @@
-// libFuzzer target: arbitrary bytes as a DNS query (UDP or TCP, allowed or not for AXFR) to the responder.
+// libFuzzer target: arbitrary bytes as a DNS query (UDP or TCP, allowed or not for AXFR and recursion) to the responder.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "dns/forward.hpp"
 #include "dns/responder.hpp"
 #include "tests/fuzz/fuzz_zones.hpp"
 
@@ -20,6 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto* q = static_cast<std::uint8_t*>(std::malloc(size - 1 ? size - 1 : 1));
     if (size > 1) std::memcpy(q, data + 1, size - 1);
     const auto reply = responder.respond(*zones, {q, size - 1}, ctx);
+    if (const auto* f = responder.forward_query()) {
+        // What the forwarder answers when no upstream does must fit the client too.
+        if (!reply.empty() || mxlab::dns::error_reply(*f, mxlab::dns::rcode::servfail).size() > f->limit) std::abort();
+    }
     std::size_t sum = 0;
     for (std::uint8_t b : reply) sum += b;
     if (!reply.empty() && (reply.size() < 12 || (ctx.transport == mxlab::dns::Transport::udp && reply.size() > 1232)))

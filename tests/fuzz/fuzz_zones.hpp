@@ -23,6 +23,8 @@ inline std::shared_ptr<const dns::ZoneSet> make_zones() {
         if (d.name != "bigsky.com") continue;
         for (int i = 0; i < 900; ++i) d.records.push_back({"h" + std::to_string(i) + " A 10.0.2." + std::to_string(i % 250), {}});
     }
+    // The transfer client may also recurse: names outside our zones are left to the forwarder.
+    c.dns.recursion = {config::Cidr{transfer_client(), 32}};
     auto b = dns::test::build(c);
     if (!b.errors.empty()) std::abort();
     return b.zones;
