@@ -161,6 +161,10 @@ void print_summary(const config::Config& cfg, std::ostream& out) {
     if (cfg.dns.resolvers.empty()) out << "(none: only our own zones)";
     for (size_t i = 0; i < cfg.dns.resolvers.size(); ++i) out << (i ? ", " : "") << cfg.dns.resolvers[i].str();
     out << '\n';
+    out << "recursion: ";
+    if (cfg.dns.recursion.empty()) out << "(none: other domains are refused)";
+    for (size_t i = 0; i < cfg.dns.recursion.size(); ++i) out << (i ? ", " : "") << cfg.dns.recursion[i].str();
+    out << '\n';
     out << "domains:\n";
     for (const auto& d : cfg.domains) {
         out << "  " << d.name;

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "dns/forwarder.hpp"
 #include "dns/tcp_server.hpp"
 #include "dns/udp_server.hpp"
 
@@ -14,7 +15,10 @@ namespace {
 class DnsService final : public Service {
 public:
     DnsService(asio::io_context& io, Logger& log, std::shared_ptr<Zones> zones)
-        : log_(log), zones_(std::move(zones)), udp_(zones_->holder(), log), tcp_(io, zones_->holder(), log) {}
+        : log_(log), zones_(std::move(zones)), forwarder_(io, log), udp_(zones_->holder(), log), tcp_(io, zones_->holder(), log) {
+        udp_.set_forwarder(&forwarder_);
+        tcp_.set_forwarder(&forwarder_);
+    }
 
     std::string_view name() const override { return "dns"; }
 
@@ -24,6 +28,7 @@ public:
         zones_->holder().set(built.zones);
         listen_ = cfg->appliance.listen;
         port_ = cfg->ports.dns;
+        forwarder_.set_servers(cfg->dns.resolvers);
         tcp_.set_connections_per_client(cfg->limits.connections_per_client);
         try {
             udp_.bind(listen_, port_, std::max(1u, std::thread::hardware_concurrency()));
@@ -41,13 +46,16 @@ public:
         if (!built.error.empty()) return {built.error, {}};
         if (cfg->appliance.listen != listen_ || cfg->ports.dns != port_)
             log_.warn("dns.reload.listeners", {{"detail", "appliance.listen and ports.dns apply at the next restart"}});
-        return {{}, [this, zones = built.zones, per_client = cfg->limits.connections_per_client] {
+        return {{}, [this, zones = built.zones, per_client = cfg->limits.connections_per_client,
+                     resolvers = cfg->dns.resolvers] {
+                    forwarder_.set_servers(resolvers);
                     zones_->holder().set(zones);
                     tcp_.set_connections_per_client(per_client);
                 }};
     }
 
     void stop() override {
+        forwarder_.stop();
         udp_.stop();
         tcp_.stop();
     }
@@ -55,6 +63,7 @@ public:
 private:
     Logger& log_;
     std::shared_ptr<Zones> zones_;
+    dns::Forwarder forwarder_;  // before the servers: destroyed after them
     dns::UdpServer udp_;
     dns::TcpServer tcp_;
     std::vector<config::IpAddr> listen_;

@@ -48,6 +48,10 @@ TEST(Examples, LabPairPointsAtEachOther) {
     EXPECT_TRUE(b.diagnostics.empty()) << all(b);
     EXPECT_EQ(a.config->dns.resolvers, std::vector{*Endpoint::parse("10.0.2.10")});
     EXPECT_EQ(b.config->dns.resolvers, std::vector{*Endpoint::parse("10.0.1.10")});
+    // The lab's PCs, in either enterprise's network, may use either server as their DNS server.
+    const std::vector lab{*Cidr::parse("10.0.1.0/24"), *Cidr::parse("10.0.2.0/24")};
+    EXPECT_EQ(a.config->dns.recursion, lab);
+    EXPECT_EQ(b.config->dns.recursion, lab);
     EXPECT_EQ(a.config->appliance.addresses, std::vector{*IpAddr::parse("10.0.1.10")});
     EXPECT_EQ(b.config->appliance.hostname, "mail.bigsky.com");
     EXPECT_EQ(b.config->domains.at(0).users.size(), 20u);
