@@ -36,22 +36,23 @@ WFisk = "wfisk123"
 """
 
 
-def pair():
-    """B serving bigsky.com, and A serving sina.com that forwards to B for PC only: (a, b, a_port)."""
-    b_port = free_port(B_ADDR)
+def pair(b_extra=lambda a_port: "", recursion=f"{PC}/32"):
+    """B serving bigsky.com, and A serving sina.com that forwards to B for `recursion`: (a, b, a_port)."""
+    a_port, b_port = free_port(A_ADDR), free_port(B_ADDR)
     b = Mxlab(ports={"dns": b_port}, hostname="mail.bigsky.com", addresses=("10.0.2.10",), listen=(B_ADDR,),
-              domains=B_DOMAINS)
-    a_port = free_port(A_ADDR)
+              domains=B_DOMAINS, extra=b_extra(a_port))
     a = Mxlab(ports={"dns": a_port}, hostname="mail.sina.com", addresses=("10.0.1.10",), listen=(A_ADDR,),
-              domains=A_DOMAINS, extra=f'[dns]\nresolvers = ["{B_ADDR}:{b_port}"]\nrecursion = ["{PC}/32"]\n')
+              domains=A_DOMAINS, extra=f'[dns]\nresolvers = ["{B_ADDR}:{b_port}"]\nrecursion = ["{recursion}"]\n')
     return a, b, a_port
 
 
 class Base(unittest.TestCase):
+    pair_args = {}
+
     @classmethod
     def setUpClass(cls):
         require_tool("dig")
-        cls.a, cls.b, cls.port = pair()
+        cls.a, cls.b, cls.port = pair(**cls.pair_args)
         try:
             cls.b.start()
             cls.a.start()
@@ -169,6 +170,38 @@ class Cache(Base):
         self.assertIn("ra", r.flags, r.text)
         self.assertLess(time.monotonic() - started, 4)
         self.a.wait_log(r"dns\.forward\.servfail.*www\.bigsky\.com")
+
+
+class Reload(Base):
+    def test_reload_turns_recursion_off(self):
+        self.assertForwarded(self.dig(PC, "www.bigsky.com", "A"))
+        with open(self.a.config_path) as f:
+            toml = f.read()
+        self.a.write_config(toml.replace(f'recursion = ["{PC}/32"]', "recursion = []"))
+        self.a.reload()
+        r = self.dig(PC, "www.bigsky.com", "A")
+        self.assertEqual(r.status, "REFUSED", r.text)  # also what is still in the cache
+        self.assertNotIn("ra", r.flags, r.text)
+
+
+class Loop(Base):
+    """A and B forward to each other, and each lets all of 127/8 recurse: a question neither serves must not go round."""
+
+    pair_args = {"b_extra": lambda a_port: f'[dns]\nresolvers = ["{A_ADDR}:{a_port}"]\nrecursion = ["127.0.0.0/8"]\n',
+                 "recursion": "127.0.0.0/8"}
+
+    def test_no_loop_between_two_forwarders(self):
+        started = time.monotonic()
+        r = self.dig(PC, "www.example.org", "A")
+        # On loopback A's query reaches B from 127.0.0.1, not from A's address (where the lab's B
+        # would refuse to recurse for the server it forwards to), so B asks A again; A sees the
+        # question it already has out and waits for it instead of asking B once more: the
+        # question ends after one timeout, as SERVFAIL.
+        self.assertEqual(r.status, "SERVFAIL", r.text)
+        self.assertLess(time.monotonic() - started, 3.5)
+        self.a.wait_log(r"dns\.forward\.servfail.*www\.example\.org.*timed out")
+        # Each still forwards the other's domain for a PC.
+        self.assertEqual(self.dig(PC, "bigsky.com", "MX").rdata("ANSWER", "MX"), ["10 mail.bigsky.com."])
 
 
 class Check(unittest.TestCase):
