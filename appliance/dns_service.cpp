@@ -29,6 +29,7 @@ public:
         listen_ = cfg->appliance.listen;
         port_ = cfg->ports.dns;
         forwarder_.set_servers(cfg->dns.resolvers);
+        forwarder_.set_source(dns::client::Source::from_listen(listen_));
         tcp_.set_connections_per_client(cfg->limits.connections_per_client);
         try {
             udp_.bind(listen_, port_, std::max(1u, std::thread::hardware_concurrency()));

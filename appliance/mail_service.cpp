@@ -75,6 +75,7 @@ public:
         if (!built.error.empty()) throw StartError(built.error);
         zones_->holder().set(built.zones);
         resolver_.set_servers(cfg->dns.resolvers);
+        resolver_.set_source(dns::client::Source::from_listen(cfg->appliance.listen));
         runner_ = std::make_unique<queue::Runner>(io_, *async_, resolver_, log_);
         smtp_ = std::make_unique<smtp::Server>(io_, *async_, throttle_, log_);
         smtp_->on_queued([r = runner_.get()] { r->wake(); });

@@ -78,7 +78,7 @@ asio::awaitable<void> Forwarder::run(std::string key, ForwardQuery q) {
         client::Exchange ex = co_await asio::co_spawn(
             asio::make_strand(io_),
             client::udp_exchange(server, question, client::make_query(question, options_.udp_payload),
-                                 options_.try_timeout),
+                                 options_.try_timeout, source_.for_server(server)),
             asio::use_awaitable);
         if (ex.ok && ex.reply.tc) {
             // RFC 7766 5: the same server over TCP, with a new ID.
@@ -86,7 +86,7 @@ asio::awaitable<void> Forwarder::run(std::string key, ForwardQuery q) {
             ex = co_await asio::co_spawn(
                 asio::make_strand(io_),
                 client::tcp_exchange(server, question, client::make_query(question, options_.udp_payload),
-                                     options_.try_timeout),
+                                     options_.try_timeout, source_.for_server(server)),
                 asio::use_awaitable);
         }
         std::string why;

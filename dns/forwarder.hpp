@@ -33,6 +33,7 @@
 #include "core/log_limiter.hpp"
 #include "dns/cache.hpp"
 #include "dns/forward.hpp"
+#include "dns/resolver_transport.hpp"
 
 namespace mxlab::dns {
 
@@ -57,6 +58,8 @@ public:
 
     // dns.resolvers; at start and on reload. Forwards already out keep their list.
     void set_servers(std::vector<config::Endpoint> servers);
+    // Before the first forward (appliance.listen applies at restart only).
+    void set_source(client::Source source) { source_ = std::move(source); }
     // No new upstream query from now on: SERVFAIL instead.
     void stop();
 
@@ -83,6 +86,7 @@ private:
     asio::io_context& io_;
     Logger& log_;
     ForwarderOptions options_;
+    client::Source source_;
     DnsCache cache_;
     std::atomic<std::shared_ptr<const std::vector<config::Endpoint>>> servers_;
     std::atomic<bool> stopping_{false};

@@ -514,7 +514,8 @@ asio::awaitable<client::Exchange> Resolver::exchange(config::Endpoint server, co
     client::Question q{client::random_id(), name, type};
     auto timeout = std::min(options_.try_timeout, budget.remaining());
     client::Exchange ex = co_await asio::co_spawn(
-        asio::make_strand(io_), client::udp_exchange(server, q, client::make_query(q, options_.udp_payload), timeout),
+        asio::make_strand(io_), client::udp_exchange(server, q, client::make_query(q, options_.udp_payload), timeout,
+                                                    source_.for_server(server)),
         asio::use_awaitable);
     if (ex.ok && ex.reply.tc) {
         // RFC 7766 section 5: a truncated reply is asked again over TCP, of the same server.
@@ -523,7 +524,7 @@ asio::awaitable<client::Exchange> Resolver::exchange(config::Endpoint server, co
         if (timeout.count() > 0) {
             ex = co_await asio::co_spawn(asio::make_strand(io_),
                                          client::tcp_exchange(server, q, client::make_query(q, options_.udp_payload),
-                                                              timeout),
+                                                              timeout, source_.for_server(server)),
                                          asio::use_awaitable);
         } else {
             ex = {};

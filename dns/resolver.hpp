@@ -54,6 +54,7 @@
 #include "core/asio.hpp"
 #include "core/log.hpp"
 #include "dns/resolver_reply.hpp"
+#include "dns/resolver_transport.hpp"
 #include "dns/zone_holder.hpp"
 
 namespace mxlab::dns {
@@ -125,6 +126,8 @@ public:
     // dns.resolvers, in order; called at start and on reload, from any thread.
     // Lookups already running keep the list they started with.
     void set_servers(std::vector<config::Endpoint> servers);
+    // Before the first lookup (appliance.listen applies at restart only).
+    void set_source(client::Source source) { source_ = std::move(source); }
     std::vector<config::Endpoint> servers() const;
 
     // Shutdown: from now on no query is sent; calls in flight end within one
@@ -161,6 +164,7 @@ private:
     Logger& log_;
     ResolverOptions options_;
     std::atomic<std::shared_ptr<const Servers>> servers_;
+    client::Source source_;
     std::atomic<bool> stopping_{false};
 };
 

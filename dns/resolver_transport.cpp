@@ -76,14 +76,44 @@ std::uint16_t random_id() {
     return static_cast<std::uint16_t>(rd());
 }
 
+Source Source::from_listen(const std::vector<config::IpAddr>& listen) {
+    Source s;
+    int n4 = 0, n6 = 0;
+    for (const config::IpAddr& a : listen) {
+        if (a.is_unspecified()) return {};  // every address: the kernel's choice is as good
+        (a.v6 ? n6 : n4)++;
+        (a.v6 ? s.v6 : s.v4) = a;
+    }
+    if (n4 != 1) s.v4.reset();
+    if (n6 != 1) s.v6.reset();
+    return s;
+}
+
+std::optional<config::IpAddr> Source::for_server(const config::Endpoint& server) const {
+    const std::optional<config::IpAddr>& s = server.addr.v6 ? v6 : v4;
+    // A loopback source cannot reach a server elsewhere.
+    if (s && to_asio(*s).is_loopback() != to_asio(server.addr).is_loopback()) return std::nullopt;
+    return s;
+}
+
+namespace {
+
+template <class Socket>
+void bind_source(Socket& socket, const std::optional<config::IpAddr>& source, error_code& ec) {
+    if (!ec && source) socket.bind({to_asio(*source), 0}, ec);
+}
+
+}  // namespace
+
 asio::awaitable<Exchange> udp_exchange(config::Endpoint server, Question q, std::vector<std::uint8_t> query,
-                                       std::chrono::milliseconds timeout) {
+                                       std::chrono::milliseconds timeout, std::optional<config::IpAddr> source) {
     auto io = std::make_shared<Io<udp::socket>>(co_await asio::this_coro::executor);
     const udp::endpoint peer(to_asio(server.addr), server.port);
     error_code ec;
     // Connected: the kernel drops datagrams from other sources, and an ICMP
     // port unreachable ends the wait at once instead of at the timeout.
     io->socket.open(peer.protocol(), ec);
+    bind_source(io->socket, source, ec);
     if (!ec) io->socket.connect(peer, ec);
     if (ec) co_return failure(io, ec, timeout);
     arm(io, timeout);
@@ -110,10 +140,15 @@ asio::awaitable<Exchange> udp_exchange(config::Endpoint server, Question q, std:
 }
 
 asio::awaitable<Exchange> tcp_exchange(config::Endpoint server, Question q, std::vector<std::uint8_t> query,
-                                       std::chrono::milliseconds timeout) {
+                                       std::chrono::milliseconds timeout, std::optional<config::IpAddr> source) {
     auto io = std::make_shared<Io<tcp::socket>>(co_await asio::this_coro::executor);
     const tcp::endpoint peer(to_asio(server.addr), server.port);
     error_code ec;
+    if (source) {
+        io->socket.open(peer.protocol(), ec);
+        bind_source(io->socket, source, ec);
+        if (ec) co_return failure(io, ec, timeout);
+    }
     arm(io, timeout);
     co_await io->socket.async_connect(peer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return failure(io, ec, timeout);

@@ -172,5 +172,23 @@ TEST_F(ForwarderTest, NoRecursionDesiredIsAnsweredFromTheCacheOnly) {
     EXPECT_EQ(b.udp_queries(), 1);
 }
 
+// Queries leave from the one address the appliance listens on, so the server
+// asked (the other lab appliance) sees its own upstream asking; never a
+// loopback source for a server elsewhere, and the kernel's choice otherwise.
+TEST(Source, TheOneListenAddressOfTheServersFamily) {
+    const config::IpAddr a = v4(127, 0, 1, 10), lan = v4(10, 0, 1, 10), any = v4(0, 0, 0, 0);
+    const config::IpAddr v6 = *config::IpAddr::parse("fd00::10");
+    const config::Endpoint b{v4(127, 0, 2, 10), 53}, remote{v4(10, 0, 2, 10), 53}, remote6{*config::IpAddr::parse("fd00::20"), 53};
+
+    EXPECT_EQ(client::Source::from_listen({a}).for_server(b), a);
+    EXPECT_EQ(client::Source::from_listen({a}).for_server(remote), std::nullopt);  // 127.0.1.10 cannot reach 10.0.2.10
+    EXPECT_EQ(client::Source::from_listen({lan}).for_server(remote), lan);
+    EXPECT_EQ(client::Source::from_listen({lan, v6}).for_server(remote6), v6);
+    EXPECT_EQ(client::Source::from_listen({lan, v6}).for_server(remote), lan);
+    EXPECT_EQ(client::Source::from_listen({lan, a}).for_server(remote), std::nullopt);  // two of a family: the kernel picks
+    EXPECT_EQ(client::Source::from_listen({any, a}).for_server(b), std::nullopt);       // every address
+    EXPECT_EQ(client::Source::from_listen({}).for_server(b), std::nullopt);
+}
+
 }  // namespace
 }  // namespace mxlab::dns::test
