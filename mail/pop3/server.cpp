@@ -32,6 +32,7 @@ void MaildropLocks::unlock(const std::string& user) {
 struct Server::Connection : mail::Connection {
     using mail::Connection::Connection;
     std::string locked;            // the user whose maildrop this connection holds
+    store::MailboxRef inbox;       // the INBOX the login listed: RETR and UPDATE act on it or on nothing
     std::vector<store::Uid> uids;  // the maildrop's store UIDs, in the session's order
     // For the logout line, as Dovecot's "top=n/bytes, retr=n/bytes, del=n/total".
     std::uint64_t retr = 0, retr_bytes = 0, top = 0, top_bytes = 0, deleted = 0;
@@ -149,6 +150,7 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         std::string user;
         std::vector<Message> maildrop;
         std::vector<store::Uid> uids;
+        store::MailboxRef inbox;
         std::string error;
     };
     const auth::Directory& dir = *conn.snapshot->directory;
@@ -172,12 +174,12 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
                 if (!keep) locks.unlock(user);
             }
         } release{locks_, r.user};
-        auto inbox = s.mailbox(r.user, kInbox);
+        auto inbox = s.open_mailbox(r.user, kInbox);
         if (!inbox && inbox.error().code == store::Errc::not_found) {
             // A user who never got mail has no mailboxes yet (store.hpp).
-            if (auto made = s.ensure_user(r.user); made) inbox = s.mailbox(r.user, kInbox);
+            if (auto made = s.ensure_user(r.user); made) inbox = s.open_mailbox(r.user, kInbox);
         }
-        auto messages = inbox ? s.messages(r.user, kInbox) : store::Result<std::vector<store::MessageInfo>>(inbox.error());
+        auto messages = inbox ? s.messages(inbox->ref) : store::Result<std::vector<store::MessageInfo>>(inbox.error());
         if (!messages) {
             r.outcome = Session::AuthOutcome::unavailable;
             r.error = messages.error().message;
@@ -186,9 +188,10 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         r.maildrop.reserve(messages->size());
         r.uids.reserve(messages->size());
         for (const auto& m : *messages) {
-            r.maildrop.push_back(Message{m.size, store::uidl(inbox->uidvalidity, m.uid)});
+            r.maildrop.push_back(Message{m.size, store::uidl(inbox->ref.uidvalidity, m.uid)});
             r.uids.push_back(m.uid);
         }
+        r.inbox = std::move(inbox->ref);
         r.outcome = Session::AuthOutcome::ok;
         release.keep = true;
         return r;
@@ -201,6 +204,7 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         conn.locked = r.user;  // first: from here on_close() frees the lock, whatever throws
         login_succeeded(conn, throttle_, creds.authcid);
         conn.uids = std::move(r.uids);
+        conn.inbox = std::move(r.inbox);
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls ? "yes" : "no"}});
         session.auth_result(r.outcome, r.user, std::move(r.maildrop));
         break;
@@ -236,7 +240,7 @@ asio::awaitable<bool> Server::retrieve(Connection& conn, Session& session) {
     const std::string& user = session.user();
     auto open = [&](store::Store& s) {
         Opened o;
-        auto reader = s.open_message(user, kInbox, uid);
+        auto reader = s.open_message(conn.inbox, uid);
         if (!reader) {
             o.error = reader.error().message;
             return o;
@@ -296,15 +300,20 @@ asio::awaitable<bool> Server::retrieve(Connection& conn, Session& session) {
 asio::awaitable<void> Server::update(Connection& conn, Session& session) {
     std::vector<store::Uid> uids;
     for (std::size_t i : session.deleted()) uids.push_back(conn.uids.at(i));
-    auto removed = co_await store_.remove_messages(session.user(), std::string(kInbox), store::uid_set(uids));
+    auto removed = co_await store_.remove_messages(conn.inbox, store::uid_set(uids));
+    if (!removed && removed.code() == store::Errc::gone) {
+        log_.warn("pop3.update.gone", {{"client", conn.client.str()}, {"user", session.user()}, {"error", removed.error().message}});
+        session.updated(Session::UpdateOutcome::mailbox_gone);
+        co_return;
+    }
     if (!removed) {
         log_.error("pop3.store.failed", {{"user", session.user()}, {"error", removed.error().message}});
-        session.updated(false);
+        session.updated(Session::UpdateOutcome::failed);
         co_return;
     }
     // Messages already gone (expunged over IMAP meanwhile) count as deleted: the user wanted them gone.
     conn.deleted = uids.size();
-    session.updated(true);
+    session.updated(Session::UpdateOutcome::done);
 }
 
 }  // namespace mxlab::pop3

@@ -360,11 +360,18 @@ std::vector<std::size_t> Session::deleted() const {
     return out;
 }
 
-void Session::updated(bool success) {
+void Session::updated(UpdateOutcome outcome) {
     waiting_ = false;
     closing_ = true;
-    if (success) ok("Logging out, " + plural(deleted().size(), "message") + " deleted.");
-    else err("[SYS/TEMP] Some deleted messages were not removed.");  // RFC 1939 section 6
+    switch (outcome) {
+    case UpdateOutcome::done: ok("Logging out, " + plural(deleted().size(), "message") + " deleted."); break;
+    case UpdateOutcome::failed: err("[SYS/TEMP] Some deleted messages were not removed."); break;  // RFC 1939 section 6
+    case UpdateOutcome::mailbox_gone:
+        // The messages marked are no longer where the login found them; the
+        // ones now under INBOX, maybe with the same UIDs, are others.
+        err("[SYS/TEMP] The mailbox was renamed or deleted while you were logged in; nothing was deleted.");
+        break;
+    }
 }
 
 }  // namespace mxlab::pop3

@@ -110,7 +110,12 @@ public:
 
     // Action::update: the 0-based indexes marked deleted, ascending.
     std::vector<std::size_t> deleted() const;
-    void updated(bool success);  // ok: every deleted message is gone; then next() says close
+    enum class UpdateOutcome {
+        done,          // every deleted message is gone
+        failed,        // the store failed: some may not be
+        mailbox_gone,  // INBOX was renamed or deleted since the login: nothing was deleted (store Errc::gone)
+    };
+    void updated(UpdateOutcome outcome);  // then next() says close
 
     // Action::start_tls: the handshake succeeded.
     void tls_started();

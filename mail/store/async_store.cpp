@@ -79,28 +79,66 @@ asio::awaitable<Result<AppendResult>> AsyncStore::append(std::string user, std::
         [&](Callback<AppendResult> done) { store_.append(user, mailbox, std::move(staged), flags, date, zone, std::move(done)); });
 }
 
+// The name forms build their MailboxRef in a statement of its own: as a
+// temporary inside the co_await, g++ 12 destroys it twice (see the header).
 asio::awaitable<Result<std::vector<FlagChange>>> AsyncStore::store_flags(std::string user, std::string mailbox, UidSet uids, FlagOp op,
                                                                          Flags flags) {
-    co_return co_await write<std::vector<FlagChange>>(
-        [&](Callback<std::vector<FlagChange>> done) { store_.store_flags(user, mailbox, uids, op, flags, std::move(done)); });
+    MailboxRef ref{std::move(user), std::move(mailbox)};
+    co_return co_await store_flags(std::move(ref), std::move(uids), op, std::move(flags));
 }
 
 asio::awaitable<Result<CopyResult>> AsyncStore::copy(std::string user, std::string from, UidSet uids, std::string to) {
-    co_return co_await write<CopyResult>([&](Callback<CopyResult> done) { store_.copy(user, from, uids, to, std::move(done)); });
+    MailboxRef ref{std::move(user), std::move(from)};
+    co_return co_await copy(std::move(ref), std::move(uids), std::move(to));
 }
 
 asio::awaitable<Result<CopyResult>> AsyncStore::move(std::string user, std::string from, UidSet uids, std::string to) {
-    co_return co_await write<CopyResult>([&](Callback<CopyResult> done) { store_.move(user, from, uids, to, std::move(done)); });
+    MailboxRef ref{std::move(user), std::move(from)};
+    co_return co_await move(std::move(ref), std::move(uids), std::move(to));
 }
 
 asio::awaitable<Result<std::vector<Uid>>> AsyncStore::expunge(std::string user, std::string mailbox, UidSet uids) {
-    co_return co_await write<std::vector<Uid>>(
-        [&](Callback<std::vector<Uid>> done) { store_.expunge(user, mailbox, uids, std::move(done)); });
+    MailboxRef ref{std::move(user), std::move(mailbox)};
+    co_return co_await expunge(std::move(ref), std::move(uids));
 }
 
 asio::awaitable<Result<std::vector<Uid>>> AsyncStore::remove_messages(std::string user, std::string mailbox, UidSet uids) {
+    MailboxRef ref{std::move(user), std::move(mailbox)};
+    co_return co_await remove_messages(std::move(ref), std::move(uids));
+}
+
+asio::awaitable<Result<OpenedMailbox>> AsyncStore::open_mailbox(std::string user, std::string name) {
+    co_return co_await run([&](Store& s) { return s.open_mailbox(user, name); });
+}
+
+asio::awaitable<Result<std::vector<MessageInfo>>> AsyncStore::messages(MailboxRef mailbox, UidSet uids) {
+    co_return co_await run([&](Store& s) { return s.messages(mailbox, uids); });
+}
+
+asio::awaitable<Result<MessageReader>> AsyncStore::open_message(MailboxRef mailbox, Uid uid) {
+    co_return co_await run([&](Store& s) { return s.open_message(mailbox, uid); });
+}
+
+asio::awaitable<Result<std::vector<FlagChange>>> AsyncStore::store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags) {
+    co_return co_await write<std::vector<FlagChange>>(
+        [&](Callback<std::vector<FlagChange>> done) { store_.store_flags(mailbox, uids, op, flags, std::move(done)); });
+}
+
+asio::awaitable<Result<CopyResult>> AsyncStore::copy(MailboxRef from, UidSet uids, std::string to) {
+    co_return co_await write<CopyResult>([&](Callback<CopyResult> done) { store_.copy(from, uids, to, std::move(done)); });
+}
+
+asio::awaitable<Result<CopyResult>> AsyncStore::move(MailboxRef from, UidSet uids, std::string to) {
+    co_return co_await write<CopyResult>([&](Callback<CopyResult> done) { store_.move(from, uids, to, std::move(done)); });
+}
+
+asio::awaitable<Result<std::vector<Uid>>> AsyncStore::expunge(MailboxRef mailbox, UidSet uids) {
+    co_return co_await write<std::vector<Uid>>([&](Callback<std::vector<Uid>> done) { store_.expunge(mailbox, uids, std::move(done)); });
+}
+
+asio::awaitable<Result<std::vector<Uid>>> AsyncStore::remove_messages(MailboxRef mailbox, UidSet uids) {
     co_return co_await write<std::vector<Uid>>(
-        [&](Callback<std::vector<Uid>> done) { store_.remove_messages(user, mailbox, uids, std::move(done)); });
+        [&](Callback<std::vector<Uid>> done) { store_.remove_messages(mailbox, uids, std::move(done)); });
 }
 
 asio::awaitable<Result<StagedBlob>> AsyncStore::stage_message(std::string_view raw) {

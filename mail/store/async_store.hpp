@@ -76,7 +76,17 @@ public:
     asio::awaitable<Status> unsubscribe(std::string user, std::string name);
     asio::awaitable<Result<std::vector<std::string>>> subscriptions(std::string user);
 
-    // ---- messages ----
+    // ---- a session's mailbox (store.hpp, open_mailbox) ----
+    asio::awaitable<Result<OpenedMailbox>> open_mailbox(std::string user, std::string name);
+    asio::awaitable<Result<std::vector<MessageInfo>>> messages(MailboxRef mailbox, UidSet uids = all_uids());
+    asio::awaitable<Result<MessageReader>> open_message(MailboxRef mailbox, Uid uid);
+    asio::awaitable<Result<std::vector<FlagChange>>> store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags);
+    asio::awaitable<Result<CopyResult>> copy(MailboxRef from, UidSet uids, std::string to);
+    asio::awaitable<Result<CopyResult>> move(MailboxRef from, UidSet uids, std::string to);
+    asio::awaitable<Result<std::vector<Uid>>> expunge(MailboxRef mailbox, UidSet uids = all_uids());
+    asio::awaitable<Result<std::vector<Uid>>> remove_messages(MailboxRef mailbox, UidSet uids);
+
+    // ---- messages, by name at each call ----
     asio::awaitable<Result<std::vector<MessageInfo>>> messages(std::string user, std::string mailbox, UidSet uids = all_uids());
     asio::awaitable<Result<std::string>> read_message(std::string user, std::string mailbox, Uid uid);
     asio::awaitable<Result<MessageReader>> open_message(std::string user, std::string mailbox, Uid uid);

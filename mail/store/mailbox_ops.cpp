@@ -98,6 +98,18 @@ Result<OpenMailbox> load_mailbox(KvRead& kv, std::string_view user, std::string_
     return OpenMailbox{keys::mailbox(user, name), std::string(name), **r};
 }
 
+Result<OpenMailbox> load_mailbox(KvRead& kv, const MailboxRef& ref) {
+    auto box = load_mailbox(kv, ref.user, ref.name);
+    if (ref.id == 0) return box;
+    if ((!box && box.code() == Errc::not_found) || (box && (box->rec.id != ref.id || box->rec.uidvalidity != ref.uidvalidity)))
+        return make_error(Errc::gone, "mailbox " + ref.name + " was renamed or deleted since it was opened");
+    return box;
+}
+
+MailboxRef ref_of(std::string_view user, const OpenMailbox& box) {
+    return MailboxRef{std::string(user), box.name, box.rec.id, box.rec.uidvalidity};
+}
+
 void save_mailbox(WriteTxn& txn, const OpenMailbox& box) { txn.put(Cf::mailboxes, box.key, encode(box.rec)); }
 
 Result<std::vector<std::string>> list_subscriptions(KvRead& kv, std::string_view user) {

@@ -25,6 +25,10 @@ struct OpenMailbox {
 
 Result<std::optional<MailboxRecord>> find_mailbox(KvRead& kv, std::string_view user, std::string_view name);
 Result<OpenMailbox> load_mailbox(KvRead& kv, std::string_view user, std::string_view name);  // not_found when absent
+// The mailbox `ref` names; with ref.id set, Errc::gone unless it still has
+// that name, id and UIDVALIDITY (types.hpp, MailboxRef).
+Result<OpenMailbox> load_mailbox(KvRead& kv, const MailboxRef& ref);
+MailboxRef ref_of(std::string_view user, const OpenMailbox& box);
 void save_mailbox(WriteTxn& txn, const OpenMailbox& box);
 
 Result<std::vector<MailboxInfo>> list_mailboxes(KvRead& kv, std::string_view user);

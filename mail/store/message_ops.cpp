@@ -192,9 +192,9 @@ Result<AppendResult> append(WriteTxn& txn, std::string_view user, std::string_vi
     return AppendResult{box->rec.uidvalidity, m.uid};
 }
 
-Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, std::string_view user, std::string_view mailbox,
-                                            const UidSet& uids, FlagOp op, const Flags& flags) {
-    auto box = load_mailbox(txn, user, mailbox);
+Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, FlagOp op,
+                                            const Flags& flags) {
+    auto box = load_mailbox(txn, mailbox);
     if (!box) return box.error();
     auto messages = collect(txn, box->rec.id, uids);
     if (!messages) return messages.error();
@@ -219,14 +219,13 @@ Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, std::string_view user
     return out;
 }
 
-Result<CopyResult> copy_messages(WriteTxn& txn, std::string_view user, std::string_view from, const UidSet& uids,
-                                 std::string_view to, bool move) {
-    if (move && from == to) return make_error(Errc::invalid, "source and destination are the same mailbox");
-    auto src = load_mailbox(txn, user, from);
+Result<CopyResult> copy_messages(WriteTxn& txn, const MailboxRef& from, const UidSet& uids, std::string_view to, bool move) {
+    if (move && from.name == to) return make_error(Errc::invalid, "source and destination are the same mailbox");
+    auto src = load_mailbox(txn, from);
     if (!src) return src.error();
     std::optional<OpenMailbox> other;
-    if (from != to) {
-        auto dst = load_mailbox(txn, user, to);
+    if (from.name != to) {
+        auto dst = load_mailbox(txn, from.user, to);
         if (!dst) return dst.error();
         other = std::move(*dst);
     }
@@ -260,9 +259,8 @@ Result<CopyResult> copy_messages(WriteTxn& txn, std::string_view user, std::stri
     return out;
 }
 
-Result<std::vector<Uid>> expunge(WriteTxn& txn, std::string_view user, std::string_view mailbox, const UidSet& uids,
-                                 bool only_deleted) {
-    auto box = load_mailbox(txn, user, mailbox);
+Result<std::vector<Uid>> expunge(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, bool only_deleted) {
+    auto box = load_mailbox(txn, mailbox);
     if (!box) return box.error();
     auto messages = collect(txn, box->rec.id, uids);
     if (!messages) return messages.error();

@@ -28,12 +28,11 @@ Result<MessageInfo> find_message(KvRead& kv, MailboxId mailbox, Uid uid);  // no
 Result<DeliverResult> deliver(WriteTxn& txn, const Envelope& env, const MessageSource& source);
 Result<AppendResult> append(WriteTxn& txn, std::string_view user, std::string_view mailbox, const MessageSource& source,
                             const Flags& flags, Time date, std::int16_t zone_minutes);
-Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, std::string_view user, std::string_view mailbox,
-                                            const UidSet& uids, FlagOp op, const Flags& flags);
-Result<CopyResult> copy_messages(WriteTxn& txn, std::string_view user, std::string_view from, const UidSet& uids,
-                                 std::string_view to, bool move);
+// The ones taking a MailboxRef answer Errc::gone when it no longer names its mailbox.
+Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, FlagOp op,
+                                            const Flags& flags);
+Result<CopyResult> copy_messages(WriteTxn& txn, const MailboxRef& from, const UidSet& uids, std::string_view to, bool move);
 // Removes the messages in `uids`; with only_deleted, just those flagged \Deleted (IMAP EXPUNGE).
-Result<std::vector<Uid>> expunge(WriteTxn& txn, std::string_view user, std::string_view mailbox, const UidSet& uids,
-                                 bool only_deleted);
+Result<std::vector<Uid>> expunge(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, bool only_deleted);
 
 }  // namespace mxlab::store::ops

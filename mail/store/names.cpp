@@ -81,6 +81,7 @@ std::string_view to_string(Errc code) {
         case Errc::io: return "io";
         case Errc::corrupt: return "corrupt";
         case Errc::closed: return "closed";
+        case Errc::gone: return "gone";
     }
     return "?";
 }

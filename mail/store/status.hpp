@@ -20,6 +20,10 @@ enum class Errc {
     io,              // RocksDB failed (disk full, I/O error): temporary     (SMTP 451 4.3.0)
     corrupt,         // a stored record does not decode: disk damage or a bug
     closed,          // the store is shutting down                           (SMTP 421)
+    // The mailbox a session opened (its MailboxRef) was deleted, or renamed
+    // away, since: nothing was done, and the session must not retry by name
+    // (IMAP BYE / NO, POP3 -ERR [SYS/TEMP]).
+    gone,
 };
 
 std::string_view to_string(Errc code);

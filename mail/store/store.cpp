@@ -215,37 +215,80 @@ Result<std::vector<std::string>> Store::subscriptions(std::string_view user) {
 
 // ---- messages: reads ----
 
-Result<std::vector<MessageInfo>> Store::messages(std::string_view user, std::string_view mailbox, const UidSet& uids) {
-    auto c = canonical(user, mailbox);
+namespace {
+
+// A ref as a caller built it, canonical; `id` and `uidvalidity` kept.
+Result<MailboxRef> canonical(const MailboxRef& ref) {
+    auto c = canonical(ref.user, ref.name);
     if (!c) return c.error();
-    if (!db_) return closed_error();
-    rocksdb::ManagedSnapshot snap(db_->get());  // the record and the messages from one moment
-    DbRead kv(*db_, snap.snapshot());
-    auto box = ops::load_mailbox(kv, c->user, c->mailbox);
-    if (!box) return box.error();
-    return ops::list_messages(kv, box->rec.id, uids);
+    return MailboxRef{std::move(c->user), std::move(c->mailbox), ref.id, ref.uidvalidity};
 }
 
-Result<MessageInfo> Store::message(std::string_view user, std::string_view mailbox, Uid uid) {
-    auto c = canonical(user, mailbox);
+MailboxRef by_name(std::string_view user, std::string_view mailbox) { return MailboxRef{std::string(user), std::string(mailbox)}; }
+
+}  // namespace
+
+Result<OpenedMailbox> Store::open_mailbox(std::string_view user, std::string_view name) {
+    auto c = canonical(user, name);
     if (!c) return c.error();
     if (!db_) return closed_error();
     rocksdb::ManagedSnapshot snap(db_->get());
     DbRead kv(*db_, snap.snapshot());
-    auto box = ops::load_mailbox(kv, c->user, c->mailbox);
+    auto info = ops::mailbox_info(kv, c->user, c->mailbox);
+    if (!info) return info.error();
+    MailboxRef ref{std::move(c->user), std::move(c->mailbox), info->id, info->uidvalidity};
+    return OpenedMailbox{std::move(ref), std::move(*info)};
+}
+
+Result<MailboxInfo> Store::mailbox(const MailboxRef& ref) {
+    auto c = canonical(ref);
+    if (!c) return c.error();
+    if (!db_) return closed_error();
+    rocksdb::ManagedSnapshot snap(db_->get());
+    DbRead kv(*db_, snap.snapshot());
+    if (auto box = ops::load_mailbox(kv, *c); !box) return box.error();
+    return ops::mailbox_info(kv, c->user, c->name);
+}
+
+Result<std::vector<MessageInfo>> Store::messages(const MailboxRef& mailbox, const UidSet& uids) {
+    auto c = canonical(mailbox);
+    if (!c) return c.error();
+    if (!db_) return closed_error();
+    rocksdb::ManagedSnapshot snap(db_->get());  // the record and the messages from one moment
+    DbRead kv(*db_, snap.snapshot());
+    auto box = ops::load_mailbox(kv, *c);
+    if (!box) return box.error();
+    return ops::list_messages(kv, box->rec.id, uids);
+}
+
+Result<std::vector<MessageInfo>> Store::messages(std::string_view user, std::string_view mailbox, const UidSet& uids) {
+    return messages(by_name(user, mailbox), uids);
+}
+
+Result<MessageInfo> Store::message(const MailboxRef& mailbox, Uid uid) {
+    auto c = canonical(mailbox);
+    if (!c) return c.error();
+    if (!db_) return closed_error();
+    rocksdb::ManagedSnapshot snap(db_->get());
+    DbRead kv(*db_, snap.snapshot());
+    auto box = ops::load_mailbox(kv, *c);
     if (!box) return box.error();
     return ops::find_message(kv, box->rec.id, uid);
 }
 
-Result<MessageReader> Store::open_message(std::string_view user, std::string_view mailbox, Uid uid) {
-    auto c = canonical(user, mailbox);
+Result<MessageInfo> Store::message(std::string_view user, std::string_view mailbox, Uid uid) {
+    return message(by_name(user, mailbox), uid);
+}
+
+Result<MessageReader> Store::open_message(const MailboxRef& mailbox, Uid uid) {
+    auto c = canonical(mailbox);
     if (!c) return c.error();
     if (!db_) return closed_error();
     // One snapshot for the lookups and the whole read: an expunge meanwhile
     // cannot make the reader find a half-deleted blob.
     const rocksdb::Snapshot* snap = db_->get()->GetSnapshot();
     DbRead kv(*db_, snap);
-    auto box = ops::load_mailbox(kv, c->user, c->mailbox);
+    auto box = ops::load_mailbox(kv, *c);
     auto m = box ? ops::find_message(kv, box->rec.id, uid) : Result<MessageInfo>(box.error());
     if (!m) {
         db_->get()->ReleaseSnapshot(snap);
@@ -254,15 +297,23 @@ Result<MessageReader> Store::open_message(std::string_view user, std::string_vie
     return store::open_blob(*db_, m->blob, snap);
 }
 
+Result<MessageReader> Store::open_message(std::string_view user, std::string_view mailbox, Uid uid) {
+    return open_message(by_name(user, mailbox), uid);
+}
+
 Result<MessageReader> Store::open_blob(BlobId blob) {
     if (!db_) return closed_error();
     return store::open_blob(*db_, blob, nullptr);
 }
 
-Result<std::string> Store::read_message(std::string_view user, std::string_view mailbox, Uid uid) {
-    auto reader = open_message(user, mailbox, uid);
+Result<std::string> Store::read_message(const MailboxRef& mailbox, Uid uid) {
+    auto reader = open_message(mailbox, uid);
     if (!reader) return reader.error();
     return reader->read(0, reader->size());
+}
+
+Result<std::string> Store::read_message(std::string_view user, std::string_view mailbox, Uid uid) {
+    return read_message(by_name(user, mailbox), uid);
 }
 
 Result<std::uint64_t> Store::blob_refcount(BlobId id) {
@@ -327,69 +378,86 @@ void Store::append(std::string_view user, std::string_view mailbox, StagedBlob s
         });
 }
 
-Result<std::vector<FlagChange>> Store::store_flags(std::string_view user, std::string_view mailbox, const UidSet& uids, FlagOp op,
-                                                   const Flags& flags) {
+Result<std::vector<FlagChange>> Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags) {
     return wait_for<std::vector<FlagChange>>(
-        [&](Callback<std::vector<FlagChange>> done) { store_flags(user, mailbox, uids, op, flags, std::move(done)); });
+        [&](Callback<std::vector<FlagChange>> done) { store_flags(mailbox, uids, op, flags, std::move(done)); });
 }
 
-void Store::store_flags(std::string_view user, std::string_view mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
+Result<std::vector<FlagChange>> Store::store_flags(std::string_view user, std::string_view mailbox, const UidSet& uids, FlagOp op,
+                                                   const Flags& flags) {
+    return store_flags(by_name(user, mailbox), uids, op, flags);
+}
+
+void Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
                         Callback<std::vector<FlagChange>> done) {
-    auto c = canonical(user, mailbox);
+    auto c = canonical(mailbox);
     if (!c) return done(c.error());
     submit<std::vector<FlagChange>>(
-        [c = std::move(*c), uids, op, flags](WriteTxn& t) { return ops::store_flags(t, c.user, c.mailbox, uids, op, flags); },
-        std::move(done));
+        [c = std::move(*c), uids, op, flags](WriteTxn& t) { return ops::store_flags(t, c, uids, op, flags); }, std::move(done));
+}
+
+Result<CopyResult> Store::copy(const MailboxRef& from, const UidSet& uids, std::string_view to) {
+    return wait_for<CopyResult>([&](Callback<CopyResult> done) { copy(from, uids, to, std::move(done)); });
 }
 
 Result<CopyResult> Store::copy(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to) {
-    return wait_for<CopyResult>([&](Callback<CopyResult> done) { copy(user, from, uids, to, std::move(done)); });
+    return copy(by_name(user, from), uids, to);
 }
 
-void Store::copy(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to, Callback<CopyResult> done) {
-    auto c = canonical(user, from);
+void Store::copy(const MailboxRef& from, const UidSet& uids, std::string_view to, Callback<CopyResult> done) {
+    auto c = canonical(from);
     if (!c) return done(c.error());
     auto target = normalize_mailbox(to);
     if (!target) return done(target.error());
     submit<CopyResult>(
-        [c = std::move(*c), uids, to = std::move(*target)](WriteTxn& t) { return ops::copy_messages(t, c.user, c.mailbox, uids, to, false); },
+        [c = std::move(*c), uids, to = std::move(*target)](WriteTxn& t) { return ops::copy_messages(t, c, uids, to, false); },
         std::move(done));
+}
+
+Result<CopyResult> Store::move(const MailboxRef& from, const UidSet& uids, std::string_view to) {
+    return wait_for<CopyResult>([&](Callback<CopyResult> done) { move(from, uids, to, std::move(done)); });
 }
 
 Result<CopyResult> Store::move(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to) {
-    return wait_for<CopyResult>([&](Callback<CopyResult> done) { move(user, from, uids, to, std::move(done)); });
+    return move(by_name(user, from), uids, to);
 }
 
-void Store::move(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to, Callback<CopyResult> done) {
-    auto c = canonical(user, from);
+void Store::move(const MailboxRef& from, const UidSet& uids, std::string_view to, Callback<CopyResult> done) {
+    auto c = canonical(from);
     if (!c) return done(c.error());
     auto target = normalize_mailbox(to);
     if (!target) return done(target.error());
     submit<CopyResult>(
-        [c = std::move(*c), uids, to = std::move(*target)](WriteTxn& t) { return ops::copy_messages(t, c.user, c.mailbox, uids, to, true); },
+        [c = std::move(*c), uids, to = std::move(*target)](WriteTxn& t) { return ops::copy_messages(t, c, uids, to, true); },
         std::move(done));
 }
 
-Result<std::vector<Uid>> Store::expunge(std::string_view user, std::string_view mailbox, const UidSet& uids) {
-    return wait_for<std::vector<Uid>>([&](Callback<std::vector<Uid>> done) { expunge(user, mailbox, uids, std::move(done)); });
+Result<std::vector<Uid>> Store::expunge(const MailboxRef& mailbox, const UidSet& uids) {
+    return wait_for<std::vector<Uid>>([&](Callback<std::vector<Uid>> done) { expunge(mailbox, uids, std::move(done)); });
 }
 
-void Store::expunge(std::string_view user, std::string_view mailbox, const UidSet& uids, Callback<std::vector<Uid>> done) {
-    auto c = canonical(user, mailbox);
+Result<std::vector<Uid>> Store::expunge(std::string_view user, std::string_view mailbox, const UidSet& uids) {
+    return expunge(by_name(user, mailbox), uids);
+}
+
+void Store::expunge(const MailboxRef& mailbox, const UidSet& uids, Callback<std::vector<Uid>> done) {
+    auto c = canonical(mailbox);
     if (!c) return done(c.error());
-    submit<std::vector<Uid>>([c = std::move(*c), uids](WriteTxn& t) { return ops::expunge(t, c.user, c.mailbox, uids, true); },
-                             std::move(done));
+    submit<std::vector<Uid>>([c = std::move(*c), uids](WriteTxn& t) { return ops::expunge(t, c, uids, true); }, std::move(done));
+}
+
+Result<std::vector<Uid>> Store::remove_messages(const MailboxRef& mailbox, const UidSet& uids) {
+    return wait_for<std::vector<Uid>>([&](Callback<std::vector<Uid>> done) { remove_messages(mailbox, uids, std::move(done)); });
 }
 
 Result<std::vector<Uid>> Store::remove_messages(std::string_view user, std::string_view mailbox, const UidSet& uids) {
-    return wait_for<std::vector<Uid>>([&](Callback<std::vector<Uid>> done) { remove_messages(user, mailbox, uids, std::move(done)); });
+    return remove_messages(by_name(user, mailbox), uids);
 }
 
-void Store::remove_messages(std::string_view user, std::string_view mailbox, const UidSet& uids, Callback<std::vector<Uid>> done) {
-    auto c = canonical(user, mailbox);
+void Store::remove_messages(const MailboxRef& mailbox, const UidSet& uids, Callback<std::vector<Uid>> done) {
+    auto c = canonical(mailbox);
     if (!c) return done(c.error());
-    submit<std::vector<Uid>>([c = std::move(*c), uids](WriteTxn& t) { return ops::expunge(t, c.user, c.mailbox, uids, false); },
-                             std::move(done));
+    submit<std::vector<Uid>>([c = std::move(*c), uids](WriteTxn& t) { return ops::expunge(t, c, uids, false); }, std::move(done));
 }
 
 // ---- delivery and queue ----

@@ -87,7 +87,19 @@ public:
     void unsubscribe(std::string_view user, std::string_view name, Callback<void> done);
     Result<std::vector<std::string>> subscriptions(std::string_view user);
 
+    // A session opens a mailbox once (IMAP SELECT, POP3 login) and passes the
+    // MailboxRef to every later call, which then answers Errc::gone if the
+    // mailbox was deleted or renamed away meanwhile (types.hpp, MailboxRef).
+    Result<OpenedMailbox> open_mailbox(std::string_view user, std::string_view name);
+    Result<MailboxInfo> mailbox(const MailboxRef& ref);
+
     // ---- messages ----
+    // Each call that names a mailbox by user and name resolves the name at
+    // the call; the MailboxRef forms are for sessions (see open_mailbox).
+    Result<std::vector<MessageInfo>> messages(const MailboxRef& mailbox, const UidSet& uids = all_uids());
+    Result<MessageInfo> message(const MailboxRef& mailbox, Uid uid);
+    Result<MessageReader> open_message(const MailboxRef& mailbox, Uid uid);
+    Result<std::string> read_message(const MailboxRef& mailbox, Uid uid);
     Result<std::vector<MessageInfo>> messages(std::string_view user, std::string_view mailbox, const UidSet& uids = all_uids());
     Result<MessageInfo> message(std::string_view user, std::string_view mailbox, Uid uid);
     Result<std::string> read_message(std::string_view user, std::string_view mailbox, Uid uid);
@@ -107,20 +119,25 @@ public:
                 std::int16_t zone_minutes, Callback<AppendResult> done);
 
     // IMAP STORE; returns every message of `uids` that exists, changed or not.
+    Result<std::vector<FlagChange>> store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags);
+    void store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags, Callback<std::vector<FlagChange>> done);
     Result<std::vector<FlagChange>> store_flags(std::string_view user, std::string_view mailbox, const UidSet& uids, FlagOp op,
                                                 const Flags& flags);
-    void store_flags(std::string_view user, std::string_view mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
-                     Callback<std::vector<FlagChange>> done);
+    // COPY and MOVE from the mailbox `from` to the mailbox named `to` (of the same user).
+    Result<CopyResult> copy(const MailboxRef& from, const UidSet& uids, std::string_view to);
+    void copy(const MailboxRef& from, const UidSet& uids, std::string_view to, Callback<CopyResult> done);
     Result<CopyResult> copy(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to);
-    void copy(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to, Callback<CopyResult> done);
+    Result<CopyResult> move(const MailboxRef& from, const UidSet& uids, std::string_view to);
+    void move(const MailboxRef& from, const UidSet& uids, std::string_view to, Callback<CopyResult> done);
     Result<CopyResult> move(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to);
-    void move(std::string_view user, std::string_view from, const UidSet& uids, std::string_view to, Callback<CopyResult> done);
     // IMAP EXPUNGE (and UID EXPUNGE with a set): removes the \Deleted ones; returns their UIDs.
+    Result<std::vector<Uid>> expunge(const MailboxRef& mailbox, const UidSet& uids = all_uids());
+    void expunge(const MailboxRef& mailbox, const UidSet& uids, Callback<std::vector<Uid>> done);
     Result<std::vector<Uid>> expunge(std::string_view user, std::string_view mailbox, const UidSet& uids = all_uids());
-    void expunge(std::string_view user, std::string_view mailbox, const UidSet& uids, Callback<std::vector<Uid>> done);
     // POP3's UPDATE state: removes exactly `uids`, flags or not.
+    Result<std::vector<Uid>> remove_messages(const MailboxRef& mailbox, const UidSet& uids);
+    void remove_messages(const MailboxRef& mailbox, const UidSet& uids, Callback<std::vector<Uid>> done);
     Result<std::vector<Uid>> remove_messages(std::string_view user, std::string_view mailbox, const UidSet& uids);
-    void remove_messages(std::string_view user, std::string_view mailbox, const UidSet& uids, Callback<std::vector<Uid>> done);
 
     // ---- delivery and the outbound queue ----
     // A writer for a message that arrives in pieces (SMTP DATA); finish() it

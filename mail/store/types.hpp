@@ -73,6 +73,23 @@ struct MailboxInfo {
     bool has_children = false;  // LIST \HasChildren / \HasNoChildren (RFC 3348)
 };
 
+// A mailbox as a session opened it (IMAP SELECT, a POP3 login): operations
+// through it act on that mailbox or fail with Errc::gone, never on another
+// mailbox that has since taken its name (a RENAME of INBOX makes a new,
+// empty INBOX; a DELETE and CREATE a new mailbox of the same name). A
+// mailbox renamed away is gone too: the session asked for it by name.
+struct MailboxRef {
+    std::string user;  // canonical
+    std::string name;  // normalized
+    MailboxId id = 0;  // 0: whatever has the name at the time of each call (tools, tests, one-shot callers)
+    std::uint32_t uidvalidity = 0;
+};
+
+struct OpenedMailbox {
+    MailboxRef ref;
+    MailboxInfo info;  // as it was when opened
+};
+
 struct MessageInfo {
     Uid uid = 0;
     Flags flags;

@@ -11,6 +11,7 @@
 //   @message UIDL TEXT     a maildrop message (TEXT unescaped: \r \n \t \\); replaces the default three
 //   @gone N                message N cannot be opened at RETR/TOP
 //   @fail-update           the store fails to apply the deletions
+//   @gone-update           INBOX was renamed or deleted since the login (store Errc::gone)
 //   @byte-at-a-time        every client write is fed one byte per receive()
 // then the dialog: "C: line" is sent with CRLF, "C~ text" as written after
 // unescaping; consecutive C lines go out in one write (pipelining). "S: line"
@@ -46,7 +47,7 @@ struct Options {
     bool tls_active = false;
     bool require_tls_for_auth = false;
     bool byte_at_a_time = false;
-    bool fail_update = false;
+    Session::UpdateOutcome update = Session::UpdateOutcome::done;
     std::deque<std::string> auth;  // scripted outcomes
     std::vector<std::pair<std::string, std::string>> messages;  // (uidl, text)
     std::set<std::size_t> gone;    // message numbers
@@ -129,7 +130,7 @@ public:
                 std::string d = "-- update";
                 for (auto i : session_->deleted()) d += " " + std::to_string(i + 1);
                 transcript_.push_back(d);
-                session_->updated(!o_.fail_update);
+                session_->updated(o_.update);
                 break;
             }
             }
@@ -210,7 +211,8 @@ TEST_P(Dialog, MatchesGolden) {
         else if (key == "tls-active") opt.tls_active = true;
         else if (key == "require-tls-for-auth") opt.require_tls_for_auth = true;
         else if (key == "byte-at-a-time") opt.byte_at_a_time = true;
-        else if (key == "fail-update") opt.fail_update = true;
+        else if (key == "fail-update") opt.update = Session::UpdateOutcome::failed;
+        else if (key == "gone-update") opt.update = Session::UpdateOutcome::mailbox_gone;
         else if (key == "auth") opt.auth.push_back(value);
         else if (key == "gone") opt.gone.insert(std::stoul(value));
         else if (key == "message") {
