@@ -41,6 +41,9 @@ void log_store_event(Logger& log, const std::filesystem::path& data_dir, const s
         if (e.detail.starts_with("[ERROR]") || e.detail.starts_with("[FATAL]")) log.warn("store.rocksdb", {{"detail", e.detail}});
         else log.debug("store.rocksdb", {{"detail", e.detail}});
         return;
+    case Kind::upgraded:
+        log.info("store.upgraded", {{"data_dir", data_dir.string()}, {"detail", e.detail}});
+        return;
     }
 }
 

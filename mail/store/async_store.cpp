@@ -124,6 +124,17 @@ asio::awaitable<Result<std::vector<FlagChange>>> AsyncStore::store_flags(Mailbox
         [&](Callback<std::vector<FlagChange>> done) { store_.store_flags(mailbox, uids, op, flags, std::move(done)); });
 }
 
+asio::awaitable<Result<FlagStoreResult>> AsyncStore::store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags,
+                                                                  ModSeq unchanged_since) {
+    co_return co_await write<FlagStoreResult>([&](Callback<FlagStoreResult> done) {
+        store_.store_flags(mailbox, uids, op, flags, unchanged_since, std::move(done));
+    });
+}
+
+asio::awaitable<Result<Changes>> AsyncStore::changes_since(MailboxRef mailbox, ModSeq since) {
+    co_return co_await run([&](Store& s) { return s.changes_since(mailbox, since); });
+}
+
 asio::awaitable<Result<CopyResult>> AsyncStore::copy(MailboxRef from, UidSet uids, std::string to) {
     co_return co_await write<CopyResult>([&](Callback<CopyResult> done) { store_.copy(from, uids, to, std::move(done)); });
 }

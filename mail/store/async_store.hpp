@@ -81,6 +81,8 @@ public:
     asio::awaitable<Result<std::vector<MessageInfo>>> messages(MailboxRef mailbox, UidSet uids = all_uids());
     asio::awaitable<Result<MessageReader>> open_message(MailboxRef mailbox, Uid uid);
     asio::awaitable<Result<std::vector<FlagChange>>> store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags);
+    asio::awaitable<Result<FlagStoreResult>> store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags, ModSeq unchanged_since);
+    asio::awaitable<Result<Changes>> changes_since(MailboxRef mailbox, ModSeq since);
     asio::awaitable<Result<CopyResult>> copy(MailboxRef from, UidSet uids, std::string to);
     asio::awaitable<Result<CopyResult>> move(MailboxRef from, UidSet uids, std::string to);
     asio::awaitable<Result<std::vector<Uid>>> expunge(MailboxRef mailbox, UidSet uids = all_uids());

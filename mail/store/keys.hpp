@@ -7,15 +7,19 @@
 //
 //  column family  key                                      value (records.hpp; first byte = record version)
 //  -------------  ---------------------------------------  ------------------------------------------------
-//  default        "schema"                                 decimal schema version ("1")
+//  default        "schema"                                 decimal schema version ("2"; upgrade.hpp)
 //  counters       "mailbox_id"                             be64 next mailbox id (ids are never reused)
 //                 "uidvalidity"                            be64 next UIDVALIDITY (never below the clock)
 //                 "queue_id"                               be64 next queue id
 //  mailboxes      user \0 name                             MailboxRecord: id, UIDVALIDITY, UIDNEXT,
-//                                                          HIGHESTMODSEQ, messages, unseen, total size
+//                                                          HIGHESTMODSEQ, messages, unseen, total size;
+//                                                          expunges recorded, their floor, keywords
 //  subscriptions  user \0 name                             empty (RFC 3501: may name a missing mailbox)
 //  messages       be64 mailbox id, be32 UID                MessageRecord: flags, keywords, internal date
 //                                                          and zone, size, blob id, modseq
+//  modseqs        be64 mailbox id, be64 MODSEQ, be32 UID   empty: each message under its current MODSEQ
+//  expunged       be64 mailbox id, be64 MODSEQ, be32 UID   empty: a UID expunged at that MODSEQ (RFC 7162
+//                                                          VANISHED), the last expunged_kept per mailbox
 //  blob_meta      be64 blob id                             BlobHeader: size, chunk size, chunks, refcount
 //  blob_data      be64 blob id, be32 chunk index           up to chunk_size raw message bytes
 //  queue          be64 queue id                            QueueRecord: sender, recipients with state and
@@ -36,6 +40,17 @@
 //  - Blob ids are not kept in counters: they are allocated in memory and, at
 //    open, resumed after the largest id present in blob_meta or blob_data, so
 //    chunks can be written before the commit that references them (blob.hpp).
+//  - CONDSTORE/QRESYNC (RFC 7162): "what changed since MODSEQ m" is one range
+//    scan of modseqs from (id, m + 1) plus one of expunged, then a lookup per
+//    changed message: the cost follows the changes, not the mailbox. A flag
+//    change moves the message's modseqs key; an expunge deletes it and adds
+//    an expunged key. Expunges are kept per mailbox up to expunged_kept (plus
+//    a batch, pruned 1,000 at a time); the MailboxRecord keeps the MODSEQ
+//    below which they are incomplete (the floor), so a client asking from
+//    further back is told to resync in full rather than given a short list.
+//    By count, not age: the space per mailbox stays bounded however busy.
+//  - HIGHESTMODSEQ starts at 1 (RFC 7162 3.1.1: a CONDSTORE server never
+//    reports 0), so the first message has MODSEQ 2.
 //  - A new UIDVALIDITY is never below the clock (Unix seconds), so
 //    a lab that wipes data_dir never hands a client a UIDVALIDITY it has cached
 //    with other UIDs.
@@ -60,19 +75,25 @@ enum class Cf : int {
     blob_data,
     queue,
     queue_due,
+    modseqs,
+    expunged,
 };
-inline constexpr int cf_count = 9;
+inline constexpr int cf_count = 11;
 
 // RocksDB's names for the families, indexed by Cf.
 inline constexpr std::array<std::string_view, cf_count> cf_names = {
-    "default", "counters", "mailboxes", "subscriptions", "messages", "blob_meta", "blob_data", "queue", "queue_due",
+    "default", "counters", "mailboxes", "subscriptions", "messages", "blob_meta", "blob_data", "queue", "queue_due", "modseqs", "expunged",
 };
 
 inline constexpr std::string_view schema_key = "schema";
-inline constexpr std::string_view schema_version = "1";
+inline constexpr int schema_version = 2;  // upgrade.hpp: what each version added
 inline constexpr std::string_view counter_mailbox_id = "mailbox_id";
 inline constexpr std::string_view counter_uidvalidity = "uidvalidity";
 inline constexpr std::string_view counter_queue_id = "queue_id";
+
+// Expunged UIDs kept per mailbox for QRESYNC; pruned in batches of expunged_prune.
+inline constexpr std::uint32_t expunged_kept = 10000;
+inline constexpr std::uint32_t expunged_prune = 1000;
 
 // Raw messages are cut into chunks of this size; the size in force is kept in
 // each BlobHeader, so a change here never misreads older blobs.
@@ -113,6 +134,24 @@ inline std::string mailbox_messages(MailboxId mailbox) {
     return k;
 }
 inline Uid message_uid(std::string_view key) { return static_cast<Uid>(get_be(key, 8, 4)); }
+
+// modseqs and expunged: be64 mailbox id, be64 MODSEQ, be32 UID
+inline std::string modseq(MailboxId mailbox, ModSeq m, Uid uid) {
+    std::string k;
+    k.reserve(20);
+    put_be(k, mailbox, 8);
+    put_be(k, m, 8);
+    put_be(k, uid, 4);
+    return k;
+}
+inline std::string modseq_from(MailboxId mailbox, ModSeq m) {
+    std::string k;
+    put_be(k, mailbox, 8);
+    put_be(k, m, 8);
+    return k;
+}
+inline ModSeq modseq_of(std::string_view key) { return get_be(key, 8, 8); }
+inline Uid modseq_uid(std::string_view key) { return static_cast<Uid>(get_be(key, 16, 4)); }
 
 // blob_meta: be64 id; blob_data: be64 id, be32 chunk
 inline std::string blob(BlobId id) {

@@ -17,6 +17,7 @@ Error undecodable(std::string_view what) { return make_error(Errc::corrupt, std:
 // A new, empty mailbox record: a fresh id and UIDVALIDITY, UIDNEXT 1.
 Result<MailboxRecord> new_record(WriteTxn& txn) {
     MailboxRecord r;
+    r.highest_modseq = 1;  // RFC 7162 3.1.1: never 0 (keys.hpp)
     auto id = txn.take_counter(counter_mailbox_id, 1);
     if (!id) return id.error();
     r.id = *id;
@@ -265,12 +266,23 @@ Status delete_mailbox(WriteTxn& txn, std::string_view user, std::string_view nam
             return false;
         }
         message_keys.emplace_back(k);
+        message_keys.push_back(keys::modseq(box->rec.id, m->modseq, m->uid));  // its modseqs key: same count, other family
         ++refs[m->blob];
         return true;
     });
     if (!s) return s;
     if (bad) return undecodable("message");
-    for (const auto& k : message_keys) txn.del(Cf::messages, k);
+    for (std::size_t i = 0; i < message_keys.size(); i += 2) {
+        txn.del(Cf::messages, message_keys[i]);
+        txn.del(Cf::modseqs, message_keys[i + 1]);
+    }
+    std::vector<std::string> expunged;
+    s = txn.scan_prefix(Cf::expunged, keys::mailbox_messages(box->rec.id), [&](std::string_view k, std::string_view) {
+        expunged.emplace_back(k);
+        return true;
+    });
+    if (!s) return s;
+    for (const auto& k : expunged) txn.del(Cf::expunged, k);
     for (auto [blob, n] : refs)
         if (auto d = drop_blob_refs(txn, blob, n); !d) return d;
     txn.del(Cf::mailboxes, box->key);

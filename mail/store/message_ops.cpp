@@ -54,6 +54,33 @@ Status add_message(WriteTxn& txn, OpenMailbox& box, MessageInfo& m) {
     if (!m.flags.has(flag_seen)) ++box.rec.unseen;
     box.rec.size += m.size;
     txn.put(Cf::messages, keys::message(box.rec.id, m.uid), encode(m));
+    txn.put(Cf::modseqs, keys::modseq(box.rec.id, m.modseq, m.uid), {});
+    return {};
+}
+
+// Takes `m` out of the mailbox's MODSEQ index and records its UID as
+// expunged at `at` (RFC 7162 VANISHED); the caller deletes the message key.
+void record_expunge(WriteTxn& txn, OpenMailbox& box, const MessageInfo& m, ModSeq at) {
+    txn.del(Cf::modseqs, keys::modseq(box.rec.id, m.modseq, m.uid));
+    txn.put(Cf::expunged, keys::modseq(box.rec.id, at, m.uid), {});
+    ++box.rec.expunged;
+}
+
+// Keeps the last expunged_kept expunges, deleting the oldest once a batch
+// more has gathered, and raises the floor to the newest MODSEQ deleted.
+Status prune_expunged(WriteTxn& txn, OpenMailbox& box) {
+    if (box.rec.expunged <= expunged_kept + expunged_prune) return {};
+    std::uint32_t drop = box.rec.expunged - expunged_kept;
+    std::vector<std::string> old;
+    old.reserve(drop);
+    auto s = txn.scan_prefix(Cf::expunged, keys::mailbox_messages(box.rec.id), [&](std::string_view k, std::string_view) {
+        old.emplace_back(k);
+        return old.size() < drop;
+    });
+    if (!s) return s;
+    for (const auto& k : old) txn.del(Cf::expunged, k);
+    if (!old.empty()) box.rec.vanished_floor = std::max(box.rec.vanished_floor, keys::modseq_of(old.back()));
+    box.rec.expunged -= static_cast<std::uint32_t>(old.size());
     return {};
 }
 
@@ -131,6 +158,37 @@ Result<MessageInfo> find_message(KvRead& kv, MailboxId mailbox, Uid uid) {
     return *m;
 }
 
+Result<Changes> changes_since(KvRead& kv, const MailboxRef& mailbox, ModSeq since) {
+    auto box = load_mailbox(kv, mailbox);
+    if (!box) return box.error();
+    Changes out;
+    out.highest_modseq = box->rec.highest_modseq;
+    out.uidnext = box->rec.uidnext;
+    out.too_old = since < box->rec.vanished_floor;
+    const MailboxId id = box->rec.id;
+    const std::string from = keys::modseq_from(id, since + 1), to = prefix_end(keys::mailbox_messages(id));
+    std::vector<Uid> changed;
+    auto s = kv.scan(Cf::modseqs, from, to, [&](std::string_view k, std::string_view) {
+        changed.push_back(keys::modseq_uid(k));
+        return true;
+    });
+    if (!s) return s.error();
+    std::sort(changed.begin(), changed.end());
+    for (Uid uid : changed) {
+        auto m = find_message(kv, id, uid);
+        if (!m) return m.error();  // the index and the messages come from one snapshot: a miss is damage
+        out.changed.push_back({uid, std::move(m->flags), m->modseq, true});
+    }
+    s = kv.scan(Cf::expunged, from, to, [&](std::string_view k, std::string_view) {
+        out.vanished.push_back(keys::modseq_uid(k));
+        return true;
+    });
+    if (!s) return s.error();
+    std::sort(out.vanished.begin(), out.vanished.end());
+    out.vanished.erase(std::unique(out.vanished.begin(), out.vanished.end()), out.vanished.end());
+    return out;
+}
+
 Result<DeliverResult> deliver(WriteTxn& txn, const Envelope& env, const MessageSource& source) {
     if (env.local_users.empty() && env.remote_recipients.empty()) return make_error(Errc::invalid, "a delivery needs a recipient");
     Time received = env.received == Time{} ? txn.now() : env.received;
@@ -192,16 +250,22 @@ Result<AppendResult> append(WriteTxn& txn, std::string_view user, std::string_vi
     return AppendResult{box->rec.uidvalidity, m.uid};
 }
 
-Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, FlagOp op,
-                                            const Flags& flags) {
+Result<FlagStoreResult> store_flags(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
+                                    std::optional<ModSeq> unchanged_since) {
     auto box = load_mailbox(txn, mailbox);
     if (!box) return box.error();
     auto messages = collect(txn, box->rec.id, uids);
     if (!messages) return messages.error();
     Flags change = normalize(flags);
-    std::vector<FlagChange> out;
+    FlagStoreResult result;
+    auto& out = result.changes;
     bool any = false;
     for (auto& m : *messages) {
+        // RFC 7162 3.1.3: changed since the client looked: left alone, and reported.
+        if (unchanged_since && m.modseq > *unchanged_since) {
+            result.modified.push_back(m.uid);
+            continue;
+        }
         Flags next = apply_op(m.flags, op, change);
         bool changed = next != m.flags;
         if (changed) {
@@ -209,14 +273,16 @@ Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, const MailboxRef& mai
             if (was_seen && !seen) ++box->rec.unseen;
             if (!was_seen && seen) box->rec.unseen -= std::min<std::uint32_t>(box->rec.unseen, 1);
             m.flags = std::move(next);
+            txn.del(Cf::modseqs, keys::modseq(box->rec.id, m.modseq, m.uid));
             m.modseq = ++box->rec.highest_modseq;  // RFC 7162: every change gets a new MODSEQ
             txn.put(Cf::messages, keys::message(box->rec.id, m.uid), encode(m));
+            txn.put(Cf::modseqs, keys::modseq(box->rec.id, m.modseq, m.uid), {});
             any = true;
         }
         out.push_back({m.uid, m.flags, m.modseq, changed});
     }
     if (any) save_mailbox(txn, *box);
-    return out;
+    return result;
 }
 
 Result<CopyResult> copy_messages(WriteTxn& txn, const MailboxRef& from, const UidSet& uids, std::string_view to, bool move) {
@@ -236,6 +302,7 @@ Result<CopyResult> copy_messages(WriteTxn& txn, const MailboxRef& from, const Ui
     CopyResult out;
     out.uidvalidity = dst.rec.uidvalidity;
     std::map<BlobId, std::uint64_t> refs;
+    const ModSeq expunged_at = src->rec.highest_modseq + 1;  // a move's expunge is one change of the source
     for (const auto& m : *messages) {
         MessageInfo copy = m;  // flags and INTERNALDATE are kept (RFC 3501 6.4.7)
         if (auto s = add_message(txn, dst, copy); !s) return s.error();
@@ -243,12 +310,16 @@ Result<CopyResult> copy_messages(WriteTxn& txn, const MailboxRef& from, const Ui
         out.target.push_back(copy.uid);
         if (move) {
             txn.del(Cf::messages, keys::message(src->rec.id, m.uid));
+            record_expunge(txn, *src, m, expunged_at);
             count_out(*src, m);
         } else {
             ++refs[m.blob];
         }
     }
-    if (move && !messages->empty()) ++src->rec.highest_modseq;  // the expunge is a change too
+    if (move && !messages->empty()) {
+        src->rec.highest_modseq = expunged_at;
+        if (auto s = prune_expunged(txn, *src); !s) return s.error();
+    }
     // A move keeps the reference count: one reference leaves, one arrives.
     for (auto [blob, n] : refs)
         if (auto s = add_blob_refs(txn, blob, n); !s) return s.error();
@@ -266,9 +337,11 @@ Result<std::vector<Uid>> expunge(WriteTxn& txn, const MailboxRef& mailbox, const
     if (!messages) return messages.error();
     std::vector<Uid> out;
     std::map<BlobId, std::uint64_t> refs;
+    const ModSeq at = box->rec.highest_modseq + 1;  // one MODSEQ for the whole expunge
     for (const auto& m : *messages) {
         if (only_deleted && !m.flags.has(flag_deleted)) continue;
         txn.del(Cf::messages, keys::message(box->rec.id, m.uid));
+        record_expunge(txn, *box, m, at);
         count_out(*box, m);
         ++refs[m.blob];
         out.push_back(m.uid);
@@ -276,7 +349,8 @@ Result<std::vector<Uid>> expunge(WriteTxn& txn, const MailboxRef& mailbox, const
     if (out.empty()) return out;
     for (auto [blob, n] : refs)
         if (auto s = drop_blob_refs(txn, blob, n); !s) return s.error();
-    ++box->rec.highest_modseq;
+    box->rec.highest_modseq = at;
+    if (auto s = prune_expunged(txn, *box); !s) return s.error();
     save_mailbox(txn, *box);
     return out;
 }

@@ -29,8 +29,11 @@ Result<DeliverResult> deliver(WriteTxn& txn, const Envelope& env, const MessageS
 Result<AppendResult> append(WriteTxn& txn, std::string_view user, std::string_view mailbox, const MessageSource& source,
                             const Flags& flags, Time date, std::int16_t zone_minutes);
 // The ones taking a MailboxRef answer Errc::gone when it no longer names its mailbox.
-Result<std::vector<FlagChange>> store_flags(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, FlagOp op,
-                                            const Flags& flags);
+// With unchanged_since, messages whose MODSEQ is above it are left alone and listed in `modified` (RFC 7162 3.1.3).
+Result<FlagStoreResult> store_flags(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
+                                    std::optional<ModSeq> unchanged_since = std::nullopt);
+// RFC 7162 CHANGEDSINCE / QRESYNC: range scans of the modseqs and expunged families (keys.hpp), never of the mailbox.
+Result<Changes> changes_since(KvRead& kv, const MailboxRef& mailbox, ModSeq since);
 Result<CopyResult> copy_messages(WriteTxn& txn, const MailboxRef& from, const UidSet& uids, std::string_view to, bool move);
 // Removes the messages in `uids`; with only_deleted, just those flagged \Deleted (IMAP EXPUNGE).
 Result<std::vector<Uid>> expunge(WriteTxn& txn, const MailboxRef& mailbox, const UidSet& uids, bool only_deleted);

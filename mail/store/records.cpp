@@ -8,6 +8,7 @@ namespace mxlab::store {
 namespace {
 
 constexpr std::uint8_t version1 = 1;
+constexpr std::uint8_t version2 = 2;
 
 class Encoder {
 public:
@@ -36,10 +37,12 @@ private:
 // fields and checks ok() once.
 class Decoder {
 public:
-    explicit Decoder(std::string_view in) : in_(in) {
-        if (in_.empty() || static_cast<std::uint8_t>(in_[0]) != version1) ok_ = false;
+    explicit Decoder(std::string_view in, std::uint8_t newest = version1) : in_(in) {
+        if (in_.empty() || static_cast<std::uint8_t>(in_[0]) < version1 || static_cast<std::uint8_t>(in_[0]) > newest) ok_ = false;
+        else version_ = static_cast<std::uint8_t>(in_[0]);
         pos_ = 1;
     }
+    std::uint8_t version() const { return version_; }
     std::uint64_t u() {
         std::uint64_t v = 0;
         for (int shift = 0; ok_ && shift < 64; shift += 7) {
@@ -76,17 +79,23 @@ private:
     std::string_view in_;
     std::size_t pos_ = 0;
     bool ok_ = true;
+    std::uint8_t version_ = 0;
 };
 
 }  // namespace
 
 std::string encode(const MailboxRecord& r) {
-    return Encoder(version1).u(r.id).u(r.uidvalidity).u(r.uidnext).u(r.highest_modseq).u(r.messages).u(r.unseen).u(r.size).take();
+    Encoder e(version2);
+    e.u(r.id).u(r.uidvalidity).u(r.uidnext).u(r.highest_modseq).u(r.messages).u(r.unseen).u(r.size);
+    e.u(r.expunged).u(r.vanished_floor).u(r.keywords.size());
+    for (const auto& k : r.keywords) e.str(k);
+    return e.take();
 }
 
 std::optional<MailboxRecord> decode_mailbox(std::string_view v) {
-    Decoder d(v);
+    Decoder d(v, version2);
     MailboxRecord r;
+    r.version = d.version();
     r.id = d.u();
     r.uidvalidity = d.u32();
     r.uidnext = d.u32();
@@ -94,6 +103,12 @@ std::optional<MailboxRecord> decode_mailbox(std::string_view v) {
     r.messages = d.u32();
     r.unseen = d.u32();
     r.size = d.u();
+    if (r.version >= version2) {
+        r.expunged = d.u32();
+        r.vanished_floor = d.u();
+        std::uint64_t n = d.u();
+        for (std::uint64_t i = 0; d.ok() && i < n; ++i) r.keywords.push_back(d.str());
+    }
     if (!d.ok()) return std::nullopt;
     return r;
 }

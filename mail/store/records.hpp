@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mail/store/types.hpp"
 
@@ -22,6 +23,11 @@ struct MailboxRecord {
     std::uint32_t messages = 0;
     std::uint32_t unseen = 0;
     std::uint64_t size = 0;
+    // Version 2 (schema 2) on: RFC 7162 expunge records and the mailbox's keywords.
+    std::uint32_t expunged = 0;      // expunged keys kept (keys.hpp)
+    ModSeq vanished_floor = 0;       // changes_since(m) lists every expunge only for m >= this
+    std::vector<std::string> keywords;  // every keyword a message here has had (IMAP FLAGS), sorted
+    std::uint8_t version = 2;        // of the encoding it was read from; encode() writes 2
 };
 
 struct BlobHeader {

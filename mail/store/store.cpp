@@ -15,6 +15,7 @@
 #include "mail/store/names.hpp"
 #include "mail/store/queue_ops.hpp"
 #include "mail/store/txn.hpp"
+#include "mail/store/upgrade.hpp"
 
 namespace mxlab::store {
 
@@ -65,27 +66,11 @@ BlobId resume_blob_ids(const Db& db) {
     return next;
 }
 
-void check_schema(const Db& db) {
-    std::string version;
-    auto s = db.get()->Get(rocksdb::ReadOptions(), db.cf(Cf::default_cf), std::string(schema_key), &version);
-    if (s.IsNotFound()) {
-        rocksdb::WriteOptions wo;
-        wo.sync = true;
-        s = db.get()->Put(wo, db.cf(Cf::default_cf), std::string(schema_key), std::string(schema_version));
-    } else if (s.ok() && version != schema_version) {
-        throw StoreOpenError("the mail store at " + db.path().string() + " has layout version " + version + ", this mxlab knows " +
-                             std::string(schema_version) + "; run the mxlab that wrote it, or move the directory aside");
-    }
-    if (!s.ok())
-        throw StoreOpenError("cannot initialise the mail store at " + db.path().string() + ": " + s.ToString() + "; " +
-                             open_hint(s, db.path()));
-}
-
 }  // namespace
 
 Store::Store(const StoreOptions& options) : path_(options.path) {
     db_ = std::make_unique<Db>(options);
-    check_schema(*db_);
+    open_schema(*db_, options.on_event);
     next_blob_ = resume_blob_ids(*db_);
     writer_ = std::make_unique<GroupCommit>(*db_, next_blob_);
 }
@@ -261,6 +246,15 @@ Result<std::vector<MessageInfo>> Store::messages(const MailboxRef& mailbox, cons
     return ops::list_messages(kv, box->rec.id, uids);
 }
 
+Result<Changes> Store::changes_since(const MailboxRef& mailbox, ModSeq since) {
+    auto c = canonical(mailbox);
+    if (!c) return c.error();
+    if (!db_) return closed_error();
+    rocksdb::ManagedSnapshot snap(db_->get());  // the index, the records and the expunges from one moment
+    DbRead kv(*db_, snap.snapshot());
+    return ops::changes_since(kv, *c, since);
+}
+
 Result<std::vector<MessageInfo>> Store::messages(std::string_view user, std::string_view mailbox, const UidSet& uids) {
     return messages(by_name(user, mailbox), uids);
 }
@@ -393,7 +387,27 @@ void Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op
     auto c = canonical(mailbox);
     if (!c) return done(c.error());
     submit<std::vector<FlagChange>>(
-        [c = std::move(*c), uids, op, flags](WriteTxn& t) { return ops::store_flags(t, c, uids, op, flags); }, std::move(done));
+        [c = std::move(*c), uids, op, flags](WriteTxn& t) -> Result<std::vector<FlagChange>> {
+            auto r = ops::store_flags(t, c, uids, op, flags);
+            if (!r) return r.error();
+            return std::move(r->changes);
+        },
+        std::move(done));
+}
+
+Result<FlagStoreResult> Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
+                                           ModSeq unchanged_since) {
+    return wait_for<FlagStoreResult>(
+        [&](Callback<FlagStoreResult> done) { store_flags(mailbox, uids, op, flags, unchanged_since, std::move(done)); });
+}
+
+void Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags, ModSeq unchanged_since,
+                        Callback<FlagStoreResult> done) {
+    auto c = canonical(mailbox);
+    if (!c) return done(c.error());
+    submit<FlagStoreResult>([c = std::move(*c), uids, op, flags, unchanged_since](
+                                WriteTxn& t) { return ops::store_flags(t, c, uids, op, flags, unchanged_since); },
+                            std::move(done));
 }
 
 Result<CopyResult> Store::copy(const MailboxRef& from, const UidSet& uids, std::string_view to) {

@@ -100,6 +100,10 @@ public:
     Result<MessageInfo> message(const MailboxRef& mailbox, Uid uid);
     Result<MessageReader> open_message(const MailboxRef& mailbox, Uid uid);
     Result<std::string> read_message(const MailboxRef& mailbox, Uid uid);
+    // RFC 7162: the messages whose MODSEQ is above `since` and the UIDs
+    // expunged after it, from two range scans (keys.hpp); Changes::too_old
+    // when the expunges that far back are no longer kept.
+    Result<Changes> changes_since(const MailboxRef& mailbox, ModSeq since);
     Result<std::vector<MessageInfo>> messages(std::string_view user, std::string_view mailbox, const UidSet& uids = all_uids());
     Result<MessageInfo> message(std::string_view user, std::string_view mailbox, Uid uid);
     Result<std::string> read_message(std::string_view user, std::string_view mailbox, Uid uid);
@@ -123,6 +127,11 @@ public:
     void store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags, Callback<std::vector<FlagChange>> done);
     Result<std::vector<FlagChange>> store_flags(std::string_view user, std::string_view mailbox, const UidSet& uids, FlagOp op,
                                                 const Flags& flags);
+    // STORE (UNCHANGEDSINCE m) (RFC 7162 3.1.3): messages whose MODSEQ is above m stay as they are and come back in `modified`.
+    Result<FlagStoreResult> store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
+                                        ModSeq unchanged_since);
+    void store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags, ModSeq unchanged_since,
+                     Callback<FlagStoreResult> done);
     // COPY and MOVE from the mailbox `from` to the mailbox named `to` (of the same user).
     Result<CopyResult> copy(const MailboxRef& from, const UidSet& uids, std::string_view to);
     void copy(const MailboxRef& from, const UidSet& uids, std::string_view to, Callback<CopyResult> done);

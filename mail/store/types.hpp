@@ -115,6 +115,23 @@ struct FlagChange {
     bool changed = false;
 };
 
+// STORE with UNCHANGEDSINCE (RFC 7162 3.1.3).
+struct FlagStoreResult {
+    std::vector<FlagChange> changes;  // every message of the set that exists and passed the test, changed or not
+    std::vector<Uid> modified;        // the ones whose MODSEQ was above UNCHANGEDSINCE: left alone (the MODIFIED response code)
+};
+
+// What changed in a mailbox after a MODSEQ (RFC 7162 CHANGEDSINCE, QRESYNC's VANISHED (EARLIER)).
+struct Changes {
+    ModSeq highest_modseq = 0;
+    Uid uidnext = 1;
+    std::vector<FlagChange> changed;  // messages (new or with new flags) whose MODSEQ is above it, by UID
+    std::vector<Uid> vanished;        // UIDs expunged after it, ascending
+    // The MODSEQ asked for is older than the expunges kept (keys.hpp): `vanished`
+    // is incomplete, and the client must resync in full (its UIDs against ours).
+    bool too_old = false;
+};
+
 struct CopyResult {
     std::uint32_t uidvalidity = 0;  // of the target, for UIDPLUS COPYUID
     std::vector<Uid> source;        // source UIDs, ascending
@@ -206,6 +223,7 @@ struct StoreEvent {
         write_error,  // writes fail: another I/O error (once per outage)
         recovered,    // writes work again after disk_full or write_error
         rocksdb,      // a warning or error line of RocksDB's own log (db.cpp says why there is no LOG file)
+        upgraded,     // the store was upgraded in place at open (upgrade.hpp); detail says from what to what
     };
     Kind kind;
     std::string detail;                  // RocksDB's status, or its log line

@@ -1,0 +1,30 @@
+// The store's layout versions and the in-place upgrade at open: what each schema added, and how an older store is brought up to date.
+//
+//  schema  added
+//  ------  ---------------------------------------------------------------------
+//  1       everything up to issue 13 (keys.hpp without the rows below)
+//  2       the modseqs and expunged families (RFC 7162 CONDSTORE/QRESYNC), and
+//          MailboxRecord version 2: HIGHESTMODSEQ >= 1, the expunge count and
+//          floor, the mailbox's keywords (IMAP FLAGS)
+//
+// Upgrading 1 -> 2 rewrites each mailbox in its own batch: its messages'
+// modseqs keys, and its record as version 2 with the keywords its messages
+// have and the floor at its HIGHESTMODSEQ (schema 1 kept no expunges, so
+// QRESYNC from before the upgrade means a full resync). A record already at
+// version 2 is skipped, so an upgrade cut short by a crash resumes where it
+// stopped; the schema key is written last, with a sync that makes every
+// batch before it durable too. A store from a newer mxlab is refused.
+#pragma once
+
+#include "mail/store/types.hpp"
+
+namespace mxlab::store {
+
+class Db;
+
+// Checks the schema key of a just-opened store, writes it for a new store and
+// upgrades an older one (reporting StoreEvent::Kind::upgraded to `hook`).
+// Throws StoreOpenError (db.hpp) when the store is newer or cannot be read or upgraded.
+void open_schema(const Db& db, const StoreEventHook& hook);
+
+}  // namespace mxlab::store
