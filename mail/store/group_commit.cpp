@@ -3,13 +3,14 @@
 
 #include <chrono>
 
+#include "mail/store/change_feed.hpp"
 #include "mail/store/db.hpp"
 #include "mail/store/txn.hpp"
 
 namespace mxlab::store {
 
-GroupCommit::GroupCommit(const Db& db, std::atomic<BlobId>& next_blob, std::size_t max_group)
-    : db_(db), next_blob_(next_blob), max_group_(max_group), thread_([this] { run(); }) {}
+GroupCommit::GroupCommit(const Db& db, std::atomic<BlobId>& next_blob, ChangeFeed* feed, std::size_t max_group)
+    : db_(db), next_blob_(next_blob), feed_(feed), max_group_(max_group), thread_([this] { run(); }) {}
 
 GroupCommit::~GroupCommit() { stop(); }
 
@@ -67,6 +68,7 @@ void GroupCommit::commit_group(std::vector<std::unique_ptr<PendingWrite>>& group
     std::uint64_t ok = 0;
     for (auto& w : group) {
         batch.SetSavePoint();
+        const std::size_t noted = txn.notes().size();
         Status applied;
         try {
             applied = w->apply(txn);
@@ -78,6 +80,7 @@ void GroupCommit::commit_group(std::vector<std::unique_ptr<PendingWrite>>& group
             ++ok;
         } else {
             batch.RollbackToSavePoint().PermitUncheckedError();
+            txn.notes().resize(noted);  // what it saved was not written
         }
     }
 
@@ -96,6 +99,7 @@ void GroupCommit::commit_group(std::vector<std::unique_ptr<PendingWrite>>& group
     while (n > seen && !max_seen_.compare_exchange_weak(seen, n)) {
     }
 
+    if (commit.ok() && feed_ && !txn.notes().empty()) feed_->publish(std::move(txn.notes()));
     for (auto& w : group) {
         try {
             w->complete(commit);

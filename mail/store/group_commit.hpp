@@ -8,7 +8,9 @@
 // and does not fail its neighbours. Then one DB::Write with sync = true makes
 // the whole group durable, and only after that does each write's completion
 // run (a promise for the synchronous API, a post to the caller's executor for
-// AsyncStore). While the writer syncs, new writes queue up and form the next
+// AsyncStore), after the change feed has heard which mailboxes the group
+// changed (so a session woken by the feed never reads a state older than
+// an acknowledgement it saw). While the writer syncs, new writes queue up and form the next
 // group: the busier the store, the bigger the groups, one fsync for each.
 //
 // Why one writer: UIDNEXT, MODSEQ, counters and blob refcounts are read-modify-
@@ -35,6 +37,7 @@
 
 namespace mxlab::store {
 
+class ChangeFeed;
 class Db;
 class WriteTxn;
 
@@ -81,7 +84,8 @@ std::unique_ptr<PendingWrite> make_write(Fn fn, Done done) {
 
 class GroupCommit {
 public:
-    GroupCommit(const Db& db, std::atomic<BlobId>& next_blob, std::size_t max_group = 1024);
+    // `feed` (may be null) hears each synced group's mailbox states (change_feed.hpp).
+    GroupCommit(const Db& db, std::atomic<BlobId>& next_blob, ChangeFeed* feed, std::size_t max_group = 1024);
     ~GroupCommit();
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
@@ -98,6 +102,7 @@ private:
 
     const Db& db_;
     std::atomic<BlobId>& next_blob_;
+    ChangeFeed* feed_;
     const std::size_t max_group_;
 
     std::mutex mutex_;

@@ -70,6 +70,11 @@ MailboxInfo to_info(std::string name, const MailboxRecord& r) {
     return i;
 }
 
+// Sessions watching a mailbox renamed away or deleted learn it from the feed.
+void note_gone(WriteTxn& txn, std::string_view user, const MailboxRecord& r) {
+    txn.note(MailboxState{std::string(user), r.id, r.highest_modseq, r.uidnext, r.messages, true});
+}
+
 Result<bool> has_children(KvRead& kv, std::string_view user, std::string_view name) {
     bool any = false;
     auto prefix = keys::mailbox(user, name) + hierarchy_separator;
@@ -111,7 +116,10 @@ MailboxRef ref_of(std::string_view user, const OpenMailbox& box) {
     return MailboxRef{std::string(user), box.name, box.rec.id, box.rec.uidvalidity};
 }
 
-void save_mailbox(WriteTxn& txn, const OpenMailbox& box) { txn.put(Cf::mailboxes, box.key, encode(box.rec)); }
+void save_mailbox(WriteTxn& txn, const OpenMailbox& box) {
+    txn.put(Cf::mailboxes, box.key, encode(box.rec));
+    txn.note(MailboxState{box.key.substr(0, box.key.find('\0')), box.rec.id, box.rec.highest_modseq, box.rec.uidnext, box.rec.messages});
+}
 
 Result<std::vector<std::string>> list_subscriptions(KvRead& kv, std::string_view user) {
     std::vector<std::string> out;
@@ -217,6 +225,7 @@ Status rename_mailbox(WriteTxn& txn, std::string_view user, std::string_view fro
         // The messages follow the record (its id), and INBOX starts afresh.
         if (auto s = create_parents(txn, user, to); !s) return s;
         txn.put(Cf::mailboxes, keys::mailbox(user, to), encode(src->rec));
+        note_gone(txn, user, src->rec);
         return create_one(txn, user, "INBOX");
     }
 
@@ -238,7 +247,9 @@ Status rename_mailbox(WriteTxn& txn, std::string_view user, std::string_view fro
         if (*clash) return make_error(Errc::already_exists, "mailbox " + new_name + " already exists");
     }
     txn.del(Cf::mailboxes, src->key);
+    note_gone(txn, user, src->rec);
     for (const auto& [old_name, value] : children) {
+        if (auto r = decode_mailbox(value)) note_gone(txn, user, *r);
         txn.del(Cf::mailboxes, keys::mailbox(user, old_name));
         txn.put(Cf::mailboxes, keys::mailbox(user, std::string(to) + old_name.substr(from.size())), value);
     }
@@ -286,6 +297,7 @@ Status delete_mailbox(WriteTxn& txn, std::string_view user, std::string_view nam
     for (auto [blob, n] : refs)
         if (auto d = drop_blob_refs(txn, blob, n); !d) return d;
     txn.del(Cf::mailboxes, box->key);
+    note_gone(txn, user, box->rec);
     return {};
 }
 

@@ -7,6 +7,7 @@
 #include <rocksdb/snapshot.h>
 
 #include "mail/store/blob_ops.hpp"
+#include "mail/store/change_feed.hpp"
 #include "mail/store/db.hpp"
 #include "mail/store/group_commit.hpp"
 #include "mail/store/keys.hpp"
@@ -72,7 +73,8 @@ Store::Store(const StoreOptions& options) : path_(options.path) {
     db_ = std::make_unique<Db>(options);
     open_schema(*db_, options.on_event);
     next_blob_ = resume_blob_ids(*db_);
-    writer_ = std::make_unique<GroupCommit>(*db_, next_blob_);
+    feed_ = std::make_unique<ChangeFeed>();
+    writer_ = std::make_unique<GroupCommit>(*db_, next_blob_, feed_.get());
 }
 
 Store::~Store() { close(); }

@@ -38,6 +38,7 @@ class Env;
 
 namespace mxlab::store {
 
+class ChangeFeed;
 class Db;
 class GroupCommit;
 
@@ -171,6 +172,9 @@ public:
     Status remove_queue(QueueId id);  // and its blob reference, in one write
     void remove_queue(QueueId id, Callback<void> done);
 
+    // ---- the change feed (change_feed.hpp; sessions use subscription.hpp) ----
+    ChangeFeed& feed() { return *feed_; }
+
     // ---- introspection ----
     StoreStats stats() const;
     const std::filesystem::path& path() const { return path_; }
@@ -186,6 +190,7 @@ private:
     std::filesystem::path path_;
     std::unique_ptr<Db> db_;
     std::atomic<BlobId> next_blob_{1};
+    std::unique_ptr<ChangeFeed> feed_;  // before writer_, which publishes to it
     std::unique_ptr<GroupCommit> writer_;
 };
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rocksdb/utilities/write_batch_with_index.h>
 
@@ -69,7 +70,12 @@ public:
     // `initial` is used when the counter does not exist yet.
     Result<std::uint64_t> take_counter(std::string_view name, std::uint64_t initial);
 
+    // The mailbox states this group saved, for the change feed (save_mailbox notes each).
+    void note(MailboxState state) { notes_.push_back(std::move(state)); }
+    std::vector<MailboxState>& notes() { return notes_; }
+
 private:
+    std::vector<MailboxState> notes_;
     const Db& db_;
     rocksdb::WriteBatchWithIndex& batch_;
     std::atomic<BlobId>& next_blob_;

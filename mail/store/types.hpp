@@ -85,6 +85,16 @@ struct MailboxRef {
     std::uint32_t uidvalidity = 0;
 };
 
+// What the change feed publishes about a mailbox after a group commit (change_feed.hpp).
+struct MailboxState {
+    std::string user;
+    MailboxId id = 0;
+    ModSeq highest_modseq = 0;
+    Uid uidnext = 1;
+    std::uint32_t messages = 0;
+    bool gone = false;  // renamed away or deleted: refs to it now get Errc::gone
+};
+
 struct OpenedMailbox {
     MailboxRef ref;
     MailboxInfo info;  // as it was when opened
