@@ -13,13 +13,15 @@
 //                 "queue_id"                               be64 next queue id
 //  mailboxes      user \0 name                             MailboxRecord: id, UIDVALIDITY, UIDNEXT,
 //                                                          HIGHESTMODSEQ, messages, unseen, total size;
-//                                                          expunges recorded, their floor, keywords
+//                                                          expunges recorded and their floor
 //  subscriptions  user \0 name                             empty (RFC 3501: may name a missing mailbox)
 //  messages       be64 mailbox id, be32 UID                MessageRecord: flags, keywords, internal date
 //                                                          and zone, size, blob id, modseq
 //  modseqs        be64 mailbox id, be64 MODSEQ, be32 UID   empty: each message under its current MODSEQ
 //  expunged       be64 mailbox id, be64 MODSEQ, be32 UID   empty: a UID expunged at that MODSEQ (RFC 7162
 //                                                          VANISHED), the last expunged_kept per mailbox
+//  keywords       be64 mailbox id                          the mailbox's keywords (IMAP FLAGS), sorted;
+//                                                          absent while it has none
 //  blob_meta      be64 blob id                             BlobHeader: size, chunk size, chunks, refcount
 //  blob_data      be64 blob id, be32 chunk index           up to chunk_size raw message bytes
 //  queue          be64 queue id                            QueueRecord: sender, recipients with state and
@@ -49,6 +51,11 @@
 //    below which they are incomplete (the floor), so a client asking from
 //    further back is told to resync in full rather than given a short list.
 //    By count, not age: the space per mailbox stays bounded however busy.
+//  - A mailbox's keywords (every keyword a message in it has had: IMAP FLAGS
+//    and PERMANENTFLAGS) sit apart from its record, which every delivery
+//    rewrites: the list is written only when it grows, and a delivery (no
+//    keywords) never reads it. At most max_keywords of at most
+//    max_keyword_length IMAP atom characters each (names.hpp).
 //  - HIGHESTMODSEQ starts at 1 (RFC 7162 3.1.1: a CONDSTORE server never
 //    reports 0), so the first message has MODSEQ 2.
 //  - A new UIDVALIDITY is never below the clock (Unix seconds), so
@@ -77,12 +84,13 @@ enum class Cf : int {
     queue_due,
     modseqs,
     expunged,
+    keywords,
 };
-inline constexpr int cf_count = 11;
+inline constexpr int cf_count = 12;
 
 // RocksDB's names for the families, indexed by Cf.
 inline constexpr std::array<std::string_view, cf_count> cf_names = {
-    "default", "counters", "mailboxes", "subscriptions", "messages", "blob_meta", "blob_data", "queue", "queue_due", "modseqs", "expunged",
+    "default", "counters", "mailboxes", "subscriptions", "messages", "blob_meta", "blob_data", "queue", "queue_due", "modseqs", "expunged", "keywords",
 };
 
 inline constexpr std::string_view schema_key = "schema";

@@ -1,6 +1,8 @@
 // CREATE, RENAME, DELETE, subscriptions and first-use provisioning of a user's mailboxes (RFC 3501 sections 6.3.3-6.3.7).
 #include "mail/store/mailbox_ops.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -161,10 +163,37 @@ Result<std::vector<MailboxInfo>> list_mailboxes(KvRead& kv, std::string_view use
     return out;
 }
 
+Result<std::vector<std::string>> load_keywords(KvRead& kv, MailboxId mailbox) {
+    auto v = kv.get(Cf::keywords, keys::mailbox_messages(mailbox));
+    if (!v) return v.error();
+    if (!*v) return std::vector<std::string>();
+    auto list = decode_keywords(**v);
+    if (!list) return undecodable("keyword list");
+    return std::move(*list);
+}
+
+Status add_keywords(WriteTxn& txn, const OpenMailbox& box, const std::vector<std::string>& keywords) {
+    if (keywords.empty()) return {};  // a delivery: no read
+    auto list = load_keywords(txn, box.rec.id);
+    if (!list) return list.error();
+    std::vector<std::string> merged;
+    std::set_union(list->begin(), list->end(), keywords.begin(), keywords.end(), std::back_inserter(merged));
+    if (merged.size() == list->size()) return {};
+    if (merged.size() > max_keywords)
+        return make_error(Errc::invalid, "mailbox " + box.name + " already has " + std::to_string(list->size()) +
+                                             " keywords; it keeps at most " + std::to_string(max_keywords) +
+                                             ", so no new one can be added (existing ones still can)");
+    txn.put(Cf::keywords, keys::mailbox_messages(box.rec.id), encode_keywords(merged));
+    return {};
+}
+
 Result<MailboxInfo> mailbox_info(KvRead& kv, std::string_view user, std::string_view name) {
     auto box = load_mailbox(kv, user, name);
     if (!box) return box.error();
     auto info = to_info(std::string(name), box->rec);
+    auto keywords = load_keywords(kv, box->rec.id);
+    if (!keywords) return keywords.error();
+    info.keywords = std::move(*keywords);
     auto sub = kv.get(Cf::subscriptions, keys::mailbox(user, name));
     if (!sub) return sub.error();
     info.subscribed = sub->has_value();
@@ -294,6 +323,7 @@ Status delete_mailbox(WriteTxn& txn, std::string_view user, std::string_view nam
     });
     if (!s) return s;
     for (const auto& k : expunged) txn.del(Cf::expunged, k);
+    txn.del(Cf::keywords, keys::mailbox_messages(box->rec.id));
     for (auto [blob, n] : refs)
         if (auto d = drop_blob_refs(txn, blob, n); !d) return d;
     txn.del(Cf::mailboxes, box->key);

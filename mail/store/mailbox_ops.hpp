@@ -31,6 +31,11 @@ Result<OpenMailbox> load_mailbox(KvRead& kv, const MailboxRef& ref);
 MailboxRef ref_of(std::string_view user, const OpenMailbox& box);
 void save_mailbox(WriteTxn& txn, const OpenMailbox& box);
 
+// The mailbox's keyword list (keys.hpp, keywords), and adding to it: the
+// ones of `keywords` (sorted) it lacks; Errc::invalid past max_keywords.
+Result<std::vector<std::string>> load_keywords(KvRead& kv, MailboxId mailbox);
+Status add_keywords(WriteTxn& txn, const OpenMailbox& box, const std::vector<std::string>& keywords);
+
 Result<std::vector<MailboxInfo>> list_mailboxes(KvRead& kv, std::string_view user);
 Result<MailboxInfo> mailbox_info(KvRead& kv, std::string_view user, std::string_view name);
 Result<std::vector<std::string>> list_subscriptions(KvRead& kv, std::string_view user);

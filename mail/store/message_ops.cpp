@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "mail/store/keys.hpp"
 #include "mail/store/mailbox_ops.hpp"
@@ -237,10 +238,12 @@ Result<AppendResult> append(WriteTxn& txn, std::string_view user, std::string_vi
                             const Flags& flags, Time date, std::int16_t zone_minutes) {
     auto box = load_for_write(txn, user, mailbox);
     if (!box) return box.error();
+    Flags normalized = normalize(flags);
+    if (auto s = add_keywords(txn, *box, normalized.keywords); !s) return s.error();
     auto blob = store_blob(txn, source, 1);
     if (!blob) return blob.error();
     MessageInfo m;
-    m.flags = normalize(flags);
+    m.flags = std::move(normalized);
     m.internal_date = date == Time{} ? txn.now() : date;
     m.zone_minutes = zone_minutes;
     m.size = source.size();
@@ -257,6 +260,9 @@ Result<FlagStoreResult> store_flags(WriteTxn& txn, const MailboxRef& mailbox, co
     auto messages = collect(txn, box->rec.id, uids);
     if (!messages) return messages.error();
     Flags change = normalize(flags);
+    if (op != FlagOp::remove) {
+        if (auto s = add_keywords(txn, *box, change.keywords); !s) return s.error();
+    }
     FlagStoreResult result;
     auto& out = result.changes;
     bool any = false;
@@ -299,6 +305,11 @@ Result<CopyResult> copy_messages(WriteTxn& txn, const MailboxRef& from, const Ui
 
     auto messages = collect(txn, src->rec.id, uids);
     if (!messages) return messages.error();
+    if (other) {  // the target's FLAGS must list what the copies carry
+        std::set<std::string> carried;
+        for (const auto& m : *messages) carried.insert(m.flags.keywords.begin(), m.flags.keywords.end());
+        if (auto s = add_keywords(txn, dst, std::vector<std::string>(carried.begin(), carried.end())); !s) return s.error();
+    }
     CopyResult out;
     out.uidvalidity = dst.rec.uidvalidity;
     std::map<BlobId, std::uint64_t> refs;

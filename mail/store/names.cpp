@@ -42,6 +42,19 @@ Result<std::string> normalize_mailbox(std::string_view name) {
     return out;
 }
 
+Status check_keywords(const Flags& flags) {
+    for (const auto& k : flags.keywords) {
+        if (k.empty() || k.size() > max_keyword_length)
+            return make_error(Errc::invalid, "a keyword must have 1 to " + std::to_string(max_keyword_length) + " characters");
+        for (char c : k) {
+            auto u = static_cast<unsigned char>(c);
+            if (u <= 0x20 || u >= 0x7f || std::string_view("(){%*\"\\]").find(c) != std::string_view::npos)
+                return make_error(Errc::invalid, "a keyword cannot have spaces, control or 8-bit characters, or any of ( ) { % * \" \\ ]");
+        }
+    }
+    return {};
+}
+
 bool is_inbox(std::string_view normalized) { return normalized == "INBOX"; }
 
 SpecialUse special_use_of(std::string_view normalized) {

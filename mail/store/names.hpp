@@ -21,6 +21,14 @@ Result<std::string> canonical_user(std::string_view address);
 Result<std::string> normalize_mailbox(std::string_view name);
 
 bool is_inbox(std::string_view normalized);
+
+// IMAP keywords (RFC 3501 flag-keyword = atom): 1..max_keyword_length atom
+// characters (no SP, CTL, 8-bit, ( ) { % * " \ ]). A mailbox keeps at most
+// max_keywords distinct ones (keys.hpp), as Dovecot caps them, so a client
+// cannot grow every message record and the FLAGS line without bound.
+inline constexpr std::size_t max_keyword_length = 64;
+inline constexpr std::size_t max_keywords = 256;
+Status check_keywords(const Flags& flags);
 SpecialUse special_use_of(std::string_view normalized);
 
 // The names every user has (created on first use, recreated by ensure_user).

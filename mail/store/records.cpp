@@ -87,8 +87,7 @@ private:
 std::string encode(const MailboxRecord& r) {
     Encoder e(version2);
     e.u(r.id).u(r.uidvalidity).u(r.uidnext).u(r.highest_modseq).u(r.messages).u(r.unseen).u(r.size);
-    e.u(r.expunged).u(r.vanished_floor).u(r.keywords.size());
-    for (const auto& k : r.keywords) e.str(k);
+    e.u(r.expunged).u(r.vanished_floor);
     return e.take();
 }
 
@@ -106,8 +105,6 @@ std::optional<MailboxRecord> decode_mailbox(std::string_view v) {
     if (r.version >= version2) {
         r.expunged = d.u32();
         r.vanished_floor = d.u();
-        std::uint64_t n = d.u();
-        for (std::uint64_t i = 0; d.ok() && i < n; ++i) r.keywords.push_back(d.str());
     }
     if (!d.ok()) return std::nullopt;
     return r;
@@ -134,6 +131,22 @@ std::optional<MessageInfo> decode_message(std::string_view v, Uid uid) {
     m.modseq = d.u();
     if (!d.ok()) return std::nullopt;
     return m;
+}
+
+std::string encode_keywords(const std::vector<std::string>& keywords) {
+    Encoder e(version1);
+    e.u(keywords.size());
+    for (const auto& k : keywords) e.str(k);
+    return e.take();
+}
+
+std::optional<std::vector<std::string>> decode_keywords(std::string_view v) {
+    Decoder d(v);
+    std::vector<std::string> out;
+    std::uint64_t n = d.u();
+    for (std::uint64_t i = 0; d.ok() && i < n; ++i) out.push_back(d.str());
+    if (!d.ok()) return std::nullopt;
+    return out;
 }
 
 std::string encode(const BlobHeader& h) { return Encoder(version1).u(h.size).u(h.chunk_size).u(h.chunks).u(h.refcount).take(); }

@@ -23,11 +23,10 @@ struct MailboxRecord {
     std::uint32_t messages = 0;
     std::uint32_t unseen = 0;
     std::uint64_t size = 0;
-    // Version 2 (schema 2) on: RFC 7162 expunge records and the mailbox's keywords.
-    std::uint32_t expunged = 0;      // expunged keys kept (keys.hpp)
-    ModSeq vanished_floor = 0;       // changes_since(m) lists every expunge only for m >= this
-    std::vector<std::string> keywords;  // every keyword a message here has had (IMAP FLAGS), sorted
-    std::uint8_t version = 2;        // of the encoding it was read from; encode() writes 2
+    // Version 2 (schema 2) on: RFC 7162 expunge records.
+    std::uint32_t expunged = 0;   // expunged keys kept (keys.hpp)
+    ModSeq vanished_floor = 0;    // changes_since(m) lists every expunge only for m >= this
+    std::uint8_t version = 2;     // of the encoding it was read from; encode() writes 2
 };
 
 struct BlobHeader {
@@ -48,6 +47,10 @@ std::optional<BlobHeader> decode_blob_header(std::string_view v);
 
 std::string encode(const QueueEntry& e);  // the id is in the key
 std::optional<QueueEntry> decode_queue(std::string_view v, QueueId id);
+
+// A mailbox's keyword list (the keywords family): sorted, unique.
+std::string encode_keywords(const std::vector<std::string>& keywords);
+std::optional<std::vector<std::string>> decode_keywords(std::string_view v);
 
 std::optional<std::uint64_t> decode_counter(std::string_view v);
 

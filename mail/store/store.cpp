@@ -346,6 +346,7 @@ void Store::append(std::string_view user, std::string_view mailbox, std::string_
     }
     auto c = canonical(user, mailbox);
     if (!c) return done(c.error());
+    if (auto k = check_keywords(flags); !k) return done(k.error());
     submit<AppendResult>(
         [c = std::move(*c), raw, flags, date, zone](WriteTxn& t) {
             return ops::append(t, c.user, c.mailbox, MessageSource{raw}, flags, date, zone);
@@ -363,6 +364,7 @@ void Store::append(std::string_view user, std::string_view mailbox, StagedBlob s
                    std::int16_t zone, Callback<AppendResult> done) {
     auto c = canonical(user, mailbox);
     if (!c) return done(c.error());
+    if (auto k = check_keywords(flags); !k) return done(k.error());
     auto blob = std::make_shared<StagedBlob>(std::move(staged));  // freed (chunks and all) unless the commit took it
     submit<AppendResult>(
         [c = std::move(*c), blob, flags, date, zone](WriteTxn& t) {
@@ -388,6 +390,7 @@ void Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op
                         Callback<std::vector<FlagChange>> done) {
     auto c = canonical(mailbox);
     if (!c) return done(c.error());
+    if (auto k = check_keywords(flags); !k) return done(k.error());
     submit<std::vector<FlagChange>>(
         [c = std::move(*c), uids, op, flags](WriteTxn& t) -> Result<std::vector<FlagChange>> {
             auto r = ops::store_flags(t, c, uids, op, flags);
@@ -407,6 +410,7 @@ void Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op
                         Callback<FlagStoreResult> done) {
     auto c = canonical(mailbox);
     if (!c) return done(c.error());
+    if (auto k = check_keywords(flags); !k) return done(k.error());
     submit<FlagStoreResult>([c = std::move(*c), uids, op, flags, unchanged_since](
                                 WriteTxn& t) { return ops::store_flags(t, c, uids, op, flags, unchanged_since); },
                             std::move(done));

@@ -71,6 +71,9 @@ struct MailboxInfo {
     SpecialUse special_use = SpecialUse::none;
     bool subscribed = false;
     bool has_children = false;  // LIST \HasChildren / \HasNoChildren (RFC 3348)
+    // Every keyword a message here has had, sorted: IMAP FLAGS and
+    // PERMANENTFLAGS. Filled by mailbox() and open_mailbox(), not mailboxes().
+    std::vector<std::string> keywords;
 };
 
 // A mailbox as a session opened it (IMAP SELECT, a POP3 login): operations

@@ -53,8 +53,10 @@ void upgrade_mailbox(const Db& db, const std::string& key, MailboxRecord rec, Up
     rec.highest_modseq = std::max<ModSeq>(rec.highest_modseq, 1);
     rec.vanished_floor = rec.highest_modseq;  // schema 1 recorded no expunges
     rec.expunged = 0;
-    rec.keywords.assign(keywords.begin(), keywords.end());
-    auto s = batch.Put(db.cf(Cf::mailboxes), key, encode(rec));
+    auto s = keywords.empty() ? rocksdb::Status::OK()
+                              : batch.Put(db.cf(Cf::keywords), keys::mailbox_messages(rec.id),
+                                          encode_keywords(std::vector<std::string>(keywords.begin(), keywords.end())));
+    if (s.ok()) s = batch.Put(db.cf(Cf::mailboxes), key, encode(rec));
     if (s.ok()) s = db.get()->Write(rocksdb::WriteOptions(), &batch);
     if (!s.ok()) fail(db, "cannot upgrade", s);
     ++n.mailboxes;

@@ -3,13 +3,13 @@
 //  schema  added
 //  ------  ---------------------------------------------------------------------
 //  1       everything up to issue 13 (keys.hpp without the rows below)
-//  2       the modseqs and expunged families (RFC 7162 CONDSTORE/QRESYNC), and
-//          MailboxRecord version 2: HIGHESTMODSEQ >= 1, the expunge count and
-//          floor, the mailbox's keywords (IMAP FLAGS)
+//  2       the modseqs and expunged families (RFC 7162 CONDSTORE/QRESYNC),
+//          MailboxRecord version 2 (HIGHESTMODSEQ >= 1, the expunge count and
+//          floor), and the keywords family (each mailbox's IMAP FLAGS)
 //
 // Upgrading 1 -> 2 rewrites each mailbox in its own batch: its messages'
-// modseqs keys, and its record as version 2 with the keywords its messages
-// have and the floor at its HIGHESTMODSEQ (schema 1 kept no expunges, so
+// modseqs keys, its keywords key (the keywords its messages have), and its
+// record as version 2 with the floor at its HIGHESTMODSEQ (schema 1 kept no expunges, so
 // QRESYNC from before the upgrade means a full resync). A record already at
 // version 2 is skipped, so an upgrade cut short by a crash resumes where it
 // stopped; the schema key is written last, with a sync that makes every

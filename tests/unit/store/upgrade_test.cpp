@@ -74,6 +74,10 @@ TEST_F(UpgradeTest, ASchemaOneStoreIsUpgradedOnceAndServesEveryMessage) {
     EXPECT_EQ(appended->internal_date, Time(std::chrono::seconds(1600000000)));
     EXPECT_EQ(appended->zone_minutes, 120);
     EXPECT_EQ(body(jack, "INBOX", 1), "Subject: list\r\n\r\nto everyone\r\n");
+    // Each mailbox's keywords (IMAP FLAGS), gathered from its messages.
+    EXPECT_EQ(s().mailbox(wfisk, "INBOX")->keywords, std::vector<std::string>{"$Forwarded"});
+    EXPECT_EQ(s().mailbox(wfisk, "Lists/lab")->keywords, std::vector<std::string>{"$Label1"});
+    EXPECT_TRUE(s().mailbox(wfisk, "Old")->keywords.empty());
 
     // The queue entry and the shared body's references (two mailboxes and the queue).
     auto queue = s().queue();
