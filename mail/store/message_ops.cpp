@@ -166,6 +166,7 @@ Result<Changes> changes_since(KvRead& kv, const MailboxRef& mailbox, ModSeq sinc
     out.highest_modseq = box->rec.highest_modseq;
     out.uidnext = box->rec.uidnext;
     out.too_old = since < box->rec.vanished_floor;
+    if (since >= out.highest_modseq) return out;  // nothing newer; and since + 1 below cannot wrap to 0
     const MailboxId id = box->rec.id;
     const std::string from = keys::modseq_from(id, since + 1), to = prefix_end(keys::mailbox_messages(id));
     std::vector<Uid> changed;

@@ -66,6 +66,10 @@ TEST_F(CondstoreTest, ChangesSinceListsNewAndChangedMessagesAndVanishedUids) {
     MX_ASSERT_OK(none);
     EXPECT_TRUE(none->changed.empty());
     EXPECT_TRUE(none->vanished.empty());
+    // A client's MODSEQ from the future (another server, a bug) gets nothing, not everything.
+    auto future = s().changes_since(inbox_, ~ModSeq{0});
+    MX_ASSERT_OK(future);
+    EXPECT_TRUE(future->changed.empty());
 }
 
 TEST_F(CondstoreTest, AMoveVanishesFromTheSourceAndIsNewInTheTarget) {
