@@ -99,7 +99,12 @@ void GroupCommit::commit_group(std::vector<std::unique_ptr<PendingWrite>>& group
     while (n > seen && !max_seen_.compare_exchange_weak(seen, n)) {
     }
 
-    if (commit.ok() && feed_ && !txn.notes().empty()) feed_->publish(std::move(txn.notes()));
+    if (commit.ok() && feed_ && !txn.notes().empty()) {
+        try {
+            feed_->publish(std::move(txn.notes()));
+        } catch (...) {  // bad_alloc: watchers miss this news (their next read sees it), the writer goes on
+        }
+    }
     for (auto& w : group) {
         try {
             w->complete(commit);

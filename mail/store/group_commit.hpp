@@ -8,10 +8,11 @@
 // and does not fail its neighbours. Then one DB::Write with sync = true makes
 // the whole group durable, and only after that does each write's completion
 // run (a promise for the synchronous API, a post to the caller's executor for
-// AsyncStore), after the change feed has heard which mailboxes the group
-// changed (so a session woken by the feed never reads a state older than
-// an acknowledgement it saw). While the writer syncs, new writes queue up and form the next
-// group: the busier the store, the bigger the groups, one fsync for each.
+// AsyncStore), once the change feed has heard which mailboxes the group
+// changed: by the time a client sees a write acknowledged, the sessions
+// watching its mailbox have been woken. While the writer syncs, new writes
+// queue up and form the next group: the busier the store, the bigger the
+// groups, one fsync for each.
 //
 // Why one writer: UIDNEXT, MODSEQ, counters and blob refcounts are read-modify-
 // write; doing them on one thread makes them race-free with no locks, and
