@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+# Prints where corpus/*.imap (our ENVELOPE and BODYSTRUCTURE) differ from Dovecot's answers for the same messages (doveadm fetch).
+#
+# Usage: sudo tests/unit/codec/compare_dovecot.py [corpus/NAME.eml ...]
+# Needs dovecot-core (doveadm); runs as root because Dovecot gives up root
+# for the mail owner (uid 5000, no account needed). Dovecot runs from a
+# throwaway config in a temporary folder, one Maildir message at a time; the
+# system's own Dovecot is not touched. Differences are expected where
+# corpus/README.md says so; any other one is a bug here or there.
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+UID = 5000
+
+CONFIG = """base_dir = {d}/run
+state_dir = {d}/run
+log_path = {d}/dovecot.log
+mail_location = maildir:{d}/mail/Maildir
+mail_uid = {uid}
+mail_gid = {uid}
+ssl = no
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home={d}/mail
+}}
+passdb {{
+  driver = static
+  args = nopassword=y
+}}
+"""
+
+
+def ours(imap_file):
+    text = imap_file.read_bytes().decode("utf-8", "replace")
+    env, rest = text.split("\nBODYSTRUCTURE ", 1)
+    bs = rest.split("\nBODY ", 1)[0]
+    return env.removeprefix("ENVELOPE "), bs
+
+
+def dovecot(work, eml):
+    maildir = work / "mail" / "Maildir"
+    shutil.rmtree(work / "mail", ignore_errors=True)
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    shutil.copy(eml, maildir / "cur" / "1.corpus:2,")
+    for p in [work / "mail", *(work / "mail").rglob("*")]:
+        os.chown(p, UID, UID)
+    env = dict(os.environ, USER="corpus", HOME=str(work / "mail"))
+    out = subprocess.run(["doveadm", "-c", str(work / "dovecot.conf"), "fetch", "imap.envelope imap.bodystructure",
+                          "mailbox", "INBOX", "all"], env=env, capture_output=True, timeout=30)
+    text = out.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
+    if out.returncode != 0 or "imap.bodystructure: " not in text:
+        sys.exit(f"doveadm failed: {out.stderr.decode()}")
+    env_part, bs = text.split("\nimap.bodystructure: ", 1)
+    # doveadm leaves out the outer parentheses.
+    return "(" + env_part.removeprefix("imap.envelope: ") + ")", "(" + bs.rstrip("\n") + ")"
+
+
+def main():
+    if shutil.which("doveadm") is None:
+        sys.exit("doveadm is missing (apt-get install dovecot-core)")
+    files = [Path(a).resolve() for a in sys.argv[1:]] or sorted(HERE.glob("corpus/*.eml"))
+    same = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o755)
+        (work / "run").mkdir()
+        (work / "dovecot.conf").write_text(CONFIG.format(d=work, uid=UID))
+        for eml in files:
+            mine = ours(eml.with_suffix(".imap"))
+            theirs = dovecot(work, eml)
+            for what, a, b in (("ENVELOPE", mine[0], theirs[0]), ("BODYSTRUCTURE", mine[1], theirs[1])):
+                a_cmp, b_cmp = a.replace("\r\n", "\n"), b
+                if a_cmp == b_cmp:
+                    same += 1
+                else:
+                    print(f"{eml.name} {what}\n  mxlab:   {a_cmp}\n  dovecot: {b_cmp}")
+    print(f"{same} of {2 * len(files)} answers as Dovecot's")
+
+
+if __name__ == "__main__":
+    main()
