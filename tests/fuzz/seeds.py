@@ -250,6 +250,12 @@ records = ["www A 10.0.1.20", "www CNAME elsewhere", "bad RECORD"]
 Bob = "{SHA512-CRYPT}$5$nope"
 """)
 
+# --- mime_fuzz: a message as stored; the MIME corpus's real shapes, and a deep one
+for eml in sorted((ROOT / "tests" / "unit" / "codec" / "corpus").glob("*.eml")):
+    seed("mime_fuzz", eml.stem, eml.read_bytes())
+seed("mime_fuzz", "deep_nesting", "".join(f"Content-Type: multipart/mixed; boundary=b{i}z\r\n\r\n--b{i}z\r\n" for i in range(8))
+     + "Content-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nx\r\n" + "".join(f"--b{i}z--\r\n" for i in reversed(range(8))))
+
 if __name__ == "__main__":
     for target, files in seeds.items():
         folder = CORPUS / target
