@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "mail/codec/ascii.hpp"
+#include "mail/codec/rfc2047.hpp"
 
 namespace mxlab::codec {
 namespace {
@@ -250,6 +251,18 @@ std::optional<Disposition> parse_disposition(std::string_view value) {
     lex.skip_cfws();
     d.params = parse_params(value.substr(lex.pos()));
     return d;
+}
+
+std::optional<std::string> param_text(const std::vector<MimeParam>& params, std::string_view name) {
+    for (const auto& p : params) {
+        if (p.name.size() == name.size() + 1 && p.name.back() == '*' && ascii_iequals(std::string_view(p.name).substr(0, name.size()), name)) {
+            return decode_rfc2231_value(p.value);
+        }
+    }
+    for (const auto& p : params) {
+        if (ascii_iequals(p.name, name)) return decode_rfc2047(p.value);
+    }
+    return std::nullopt;
 }
 
 std::string first_token(std::string_view value) {

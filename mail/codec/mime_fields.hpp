@@ -35,6 +35,12 @@ std::optional<Disposition> parse_disposition(std::string_view value);
 // by name, an extended result named "name*" with its value still encoded.
 std::vector<MimeParam> parse_params(std::string_view text);
 
+// A parameter's value as UTF-8 text, for display and SEARCH: "name*" decoded
+// per RFC 2231, else "name" with any RFC 2047 encoded words decoded (which
+// RFC 2047 section 5 forbids there, and many mail clients write anyway,
+// filename="=?gb2312?B?...?=" among them). Nothing when neither is there.
+std::optional<std::string> param_text(const std::vector<MimeParam>& params, std::string_view name);
+
 // The first token of a field such as Content-Transfer-Encoding.
 std::string first_token(std::string_view value);
 

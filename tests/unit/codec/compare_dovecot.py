@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Prints where corpus/*.imap (our ENVELOPE and BODYSTRUCTURE) differ from Dovecot's answers for the same messages (doveadm fetch).
+# Prints where corpus/*.imap (our ENVELOPE, BODYSTRUCTURE and BODY) differ from Dovecot's answers for the same messages (doveadm fetch).
 #
 # Usage: sudo tests/unit/codec/compare_dovecot.py [corpus/NAME.eml ...]
 # Needs dovecot-core (doveadm); runs as root because Dovecot gives up root
@@ -38,8 +38,8 @@ passdb {{
 def ours(imap_file):
     text = imap_file.read_bytes().decode("utf-8", "replace")
     env, rest = text.split("\nBODYSTRUCTURE ", 1)
-    bs = rest.split("\nBODY ", 1)[0]
-    return env.removeprefix("ENVELOPE "), bs
+    bs, body = rest.split("\nBODY ", 1)
+    return env.removeprefix("ENVELOPE "), bs, body.rstrip("\n")
 
 
 def dovecot(work, eml):
@@ -51,14 +51,15 @@ def dovecot(work, eml):
     for p in [work / "mail", *(work / "mail").rglob("*")]:
         os.chown(p, UID, UID)
     env = dict(os.environ, USER="corpus", HOME=str(work / "mail"))
-    out = subprocess.run(["doveadm", "-c", str(work / "dovecot.conf"), "fetch", "imap.envelope imap.bodystructure",
+    out = subprocess.run(["doveadm", "-c", str(work / "dovecot.conf"), "fetch", "imap.envelope imap.bodystructure imap.body",
                           "mailbox", "INBOX", "all"], env=env, capture_output=True, timeout=30)
     text = out.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
     if out.returncode != 0 or "imap.bodystructure: " not in text:
         sys.exit(f"doveadm failed: {out.stderr.decode()}")
-    env_part, bs = text.split("\nimap.bodystructure: ", 1)
+    env_part, rest = text.split("\nimap.bodystructure: ", 1)
+    bs, body = rest.split("\nimap.body: ", 1)
     # doveadm leaves out the outer parentheses.
-    return "(" + env_part.removeprefix("imap.envelope: ") + ")", "(" + bs.rstrip("\n") + ")"
+    return tuple("(" + t.rstrip("\n") + ")" for t in (env_part.removeprefix("imap.envelope: "), bs, body))
 
 
 def main():
@@ -74,13 +75,13 @@ def main():
         for eml in files:
             mine = ours(eml.with_suffix(".imap"))
             theirs = dovecot(work, eml)
-            for what, a, b in (("ENVELOPE", mine[0], theirs[0]), ("BODYSTRUCTURE", mine[1], theirs[1])):
+            for what, a, b in zip(("ENVELOPE", "BODYSTRUCTURE", "BODY"), mine, theirs):
                 a_cmp, b_cmp = a.replace("\r\n", "\n"), b
                 if a_cmp == b_cmp:
                     same += 1
                 else:
                     print(f"{eml.name} {what}\n  mxlab:   {a_cmp}\n  dovecot: {b_cmp}")
-    print(f"{same} of {2 * len(files)} answers as Dovecot's")
+    print(f"{same} of {3 * len(files)} answers as Dovecot's")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,16 @@ TEST(MimeFields, Rfc2231ContinuationsAreJoined) {
     EXPECT_EQ(parse_params("; n*x=a"), (Params{{"n*x", "a"}}));
 }
 
+TEST(MimeFields, ParameterTextInUtf8) {
+    // RFC 2231 section 4 first, then the RFC 2047 words clients put in
+    // quoted filenames anyway.
+    const auto joined = parse_params("; filename=\"fallback.doc\"; filename*0*=gb2312''%D6%D0; filename*1=.doc");
+    EXPECT_EQ(param_text(joined, "FILENAME"), "中.doc");
+    EXPECT_EQ(param_text(parse_params("; name=\"=?gb2312?B?1tDOxA==?=.txt\""), "name"), "中文.txt");
+    EXPECT_EQ(param_text(parse_params("; name=plain.txt"), "name"), "plain.txt");
+    EXPECT_FALSE(param_text(parse_params("; name=x"), "filename").has_value());
+}
+
 TEST(MimeFields, DispositionAndLanguages) {
     const auto d = parse_disposition("ATTACHMENT; filename=\"x.pdf\"; size=5");
     ASSERT_TRUE(d.has_value());
