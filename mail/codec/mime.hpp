@@ -99,8 +99,10 @@ MessageStructure parse_mime(std::string_view message, const MimeLimits& limits =
 
 // The compact form the store keeps beside the body; decode_structure returns
 // nothing for anything encode_structure did not write (wrong version,
-// truncated, lengths or links out of range).
+// truncated, lengths or links out of range, or a part ending past
+// message_size, the body it is read beside).
 std::string encode_structure(const MessageStructure& s);
-std::optional<MessageStructure> decode_structure(std::string_view bytes);
+std::optional<MessageStructure> decode_structure(std::string_view bytes,
+                                                 std::uint64_t message_size = UINT64_MAX);
 
 }  // namespace mxlab::codec

@@ -188,7 +188,7 @@ std::string encode_structure(const MessageStructure& s) {
     return std::move(w.out);
 }
 
-std::optional<MessageStructure> decode_structure(std::string_view bytes) {
+std::optional<MessageStructure> decode_structure(std::string_view bytes, std::uint64_t message_size) {
     Reader r(bytes);
     if (r.byte() != kMagic || r.byte() != kVersion) return std::nullopt;
     MessageStructure s;
@@ -227,6 +227,7 @@ std::optional<MessageStructure> decode_structure(std::string_view bytes) {
         p.header_start = header_start;
         p.body_start = header_start + header_len;
         p.end = p.body_start + body_len;
+        if (p.end > message_size) return std::nullopt;
         p.lines = r.varint();
         p.bare_lf = r.varint();
         if (p.bare_lf > p.lines) return std::nullopt;

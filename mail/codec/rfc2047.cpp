@@ -13,6 +13,7 @@ namespace mxlab::codec {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+constexpr std::size_t kMaxWord = 1024;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -115,6 +116,7 @@ struct IconvCloser {
 };
 
 // One encoded word at the start of s: its decoded UTF-8 and its length.
+// (s ends where the word must: see decode_rfc2047.)
 std::optional<std::pair<std::string, std::size_t>> encoded_word(std::string_view s) {
     // =?charset?X?text?=
     if (s.size() < 8 || s[0] != '=' || s[1] != '?') return std::nullopt;
@@ -197,9 +199,19 @@ std::string decode_rfc2047(std::string_view value) {
     std::string out;
     std::size_t plain_start = 0;  // text not yet copied
     bool last_was_word = false;
+    // A word ends at the first "?=" after its start, holds no whitespace and,
+    // leniently, is at most kMaxWord long (RFC 2047 section 2 says 75).
+    // Where the next "?=" and whitespace are is kept, not searched again
+    // for every "=?": a value full of "=?" costs linear time.
+    std::size_t close = value.find("?="), space = value.find_first_of(" \t\r\n");
     for (std::size_t i = 0; i < value.size();) {
         if (value[i] == '=' && i + 1 < value.size() && value[i + 1] == '?') {
-            if (auto word = encoded_word(value.substr(i))) {
+            if (close != std::string_view::npos && close < i + 2) close = value.find("?=", i + 2);
+            if (space != std::string_view::npos && space < i) space = value.find_first_of(" \t\r\n", i);
+            const std::size_t limit = std::min({space, i + kMaxWord, value.size()});
+            std::optional<std::pair<std::string, std::size_t>> word;
+            if (close != std::string_view::npos && close + 2 <= limit) word = encoded_word(value.substr(i, limit - i));
+            if (word) {
                 const std::string_view between = value.substr(plain_start, i - plain_start);
                 // RFC 2047 section 6.2: whitespace between two encoded words is not text.
                 if (!(last_was_word && between.find_first_not_of(" \t\r\n") == std::string_view::npos)) {

@@ -21,6 +21,12 @@ TEST(MimeSerial, RoundTrips) {
     EXPECT_LT(bytes.size(), kMessage.size());  // compact: smaller than the header text it describes
 }
 
+TEST(MimeSerial, PartsPastTheBodyAreRejected) {
+    const std::string bytes = encode_structure(parse_mime(kMessage));
+    EXPECT_TRUE(decode_structure(bytes, kMessage.size()).has_value());
+    EXPECT_FALSE(decode_structure(bytes, kMessage.size() - 1).has_value());
+}
+
 TEST(MimeSerial, EveryTruncationIsRejected) {
     const std::string bytes = encode_structure(parse_mime(kMessage));
     for (std::size_t n = 0; n < bytes.size(); ++n) {

@@ -39,6 +39,12 @@ TEST(Rfc2047, MalformedWordsStayAsWritten) {
     EXPECT_EQ(decode_rfc2047("=?utf-8?Q?a=FFb?="), "a\xEF\xBF\xBD" "b");
 }
 
+TEST(Rfc2047, ManyUnfinishedWordsCostLinearTime) {
+    std::string value;
+    while (value.size() < 2'000'000) value += "=?a?b?x";
+    EXPECT_EQ(decode_rfc2047(value), value);  // under a second; quadratic would take minutes
+}
+
 TEST(Rfc2047, ToUtf8) {
     EXPECT_EQ(to_utf8("GB2312", "\xD6\xD0"), "中");
     EXPECT_FALSE(to_utf8("UTF-8//TRANSLIT", "x").has_value());
