@@ -6,7 +6,8 @@
 // stored form decodes to an equal structure that renders the same text; the
 // text is well-formed IMAP (balanced parentheses, quoted strings without
 // CR, LF or 8-bit bytes, literals as long as they say); and a stored form
-// with one byte changed decodes to something as safe or not at all.
+// with one byte changed decodes to something as safe or not at all; header
+// text decodes to valid UTF-8.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -70,6 +71,19 @@ void check_imap_text(std::string_view s) {
     check(depth == 0);
 }
 
+bool valid_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (n == 0 || s.size() - i < n) return false;
+        for (std::size_t k = 1; k < n; ++k) {
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
 void check_structure(const MessageStructure& s, std::size_t size, const MimeLimits& limits) {
     check(!s.parts.empty() && s.parts.size() <= limits.max_parts + 1);
     check(s.parts[0].header_start == 0 && s.parts[0].end <= size);
@@ -117,9 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // The whole input read as a stored form.
     if (const auto odd = decode_structure(message)) render_all(*odd);
-    // Header text to UTF-8 on the first line.
-    const auto line = message.substr(0, std::min<std::size_t>(message.find('\n'), 4096));
-    (void)decode_rfc2047(line);
-    (void)decode_rfc2231_value(line);
+    // Header text to UTF-8: always valid UTF-8, whatever came in.
+    check(valid_utf8(decode_rfc2047(message)));
+    check(valid_utf8(decode_rfc2231_value(message)));
     return 0;
 }
