@@ -35,7 +35,7 @@ void append_params(std::string& out, const std::vector<MimeParam>& params, bool 
     out += ')';
 }
 
-// Dovecot's form of the ENVELOPE subject: whitespace runs (line breaks
+// Dovecot's form of the ENVELOPE subject and address names: whitespace runs (line breaks
 // included) become one space, none at either end; then anything that
 // needed changing or escaping is sent as a literal, the rest quoted.
 void append_string_for_humans(std::string& out, std::string_view s) {
@@ -82,7 +82,11 @@ void append_addresses(std::string& out, const std::vector<Address>& list) {
     out += '(';
     for (const auto& a : list) {
         out += '(';
-        append_imap_nstring(out, a.name);
+        if (a.name) {
+            append_string_for_humans(out, *a.name);  // as Dovecot writes names
+        } else {
+            out += "NIL";
+        }
         out += ' ';
         append_imap_nstring(out, a.adl);
         out += ' ';
@@ -162,9 +166,17 @@ void append_body(std::string& out, const MessageStructure& s, std::uint32_t inde
         return;
     }
     const bool text = p.kind == PartKind::leaf && ascii_iequals(p.type, "text");
-    append_imap_string(out, p.type);
-    out += ' ';
-    append_imap_string(out, p.subtype);
+    if (p.kind == PartKind::message) {
+        // Dovecot writes the one type that brings an envelope in lower case.
+        out += "\"message\" ";
+        std::string subtype = p.subtype;
+        for (char& c : subtype) c = ascii_lower(c);
+        append_imap_string(out, subtype);
+    } else {
+        append_imap_string(out, p.type);
+        out += ' ';
+        append_imap_string(out, p.subtype);
+    }
     out += ' ';
     append_params(out, p.params, text);
     out += ' ';

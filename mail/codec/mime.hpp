@@ -44,7 +44,8 @@ enum class PartKind : std::uint8_t {
 // One entity. Offsets are into the message's bytes: the header runs from
 // header_start to body_start (blank line included), the body from body_start
 // to end (the line break before a boundary delimiter belongs to the
-// delimiter, RFC 2046 section 5.1.1). Lines and sizes are of the body as
+// delimiter, RFC 2046 section 5.1.1, unless it ends a header or a close
+// delimiter line: Dovecot's sizes). Lines and sizes are of the body as
 // encoded in the message; bare_lf counts LFs not preceded by CR, so the size
 // IMAP reports with CRLF line ends is (end - body_start) + bare_lf.
 struct MimePart {
@@ -96,6 +97,13 @@ struct MimeWork {
 // Parses a whole message (CRLF or bare LF line ends, any bytes). Never fails:
 // malformed MIME gives the structure a lenient reader would see.
 MessageStructure parse_mime(std::string_view message, const MimeLimits& limits = {}, MimeWork* work = nullptr);
+
+// The part an IMAP section number names (RFC 3501 section 6.4.5): "1.2" is
+// {1, 2}, and {} the whole message (part 0). Each number picks a body part
+// of the multipart it is in; the body of a message that is not multipart is
+// its part 1; after a message/rfc822 part the numbers go on in the message
+// it holds. Nothing for a number that names no part.
+std::optional<std::uint32_t> find_section(const MessageStructure& s, const std::vector<std::uint32_t>& numbers);
 
 // The compact form the store keeps beside the body; decode_structure returns
 // nothing for anything encode_structure did not write (wrong version,

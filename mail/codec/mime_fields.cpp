@@ -171,20 +171,19 @@ std::vector<MimeParam> parse_params(std::string_view text) {
         }
         Rfc2231Piece piece{key.substr(0, star), 0, false, std::move(value), pieces.size()};
         std::size_t p = star + 1;
-        bool well_formed = true;
-        if (p < key.size() && key[p] >= '0' && key[p] <= '9') {
-            while (p < key.size() && key[p] >= '0' && key[p] <= '9') {
-                piece.index = std::min(piece.index * 10 + static_cast<unsigned>(key[p] - '0'), 1'000'000u);
-                ++p;
-            }
-        }
-        if (p < key.size() && key[p] == '*') {
-            piece.extended = true;
+        bool digits = false;
+        while (p < key.size() && key[p] >= '0' && key[p] <= '9') {
+            piece.index = std::min(piece.index * 10 + static_cast<unsigned>(key[p] - '0'), 1'000'000u);
+            digits = true;
             ++p;
-        } else if (p == star + 1) {
-            well_formed = false;  // "name*" must be extended; "name*x" is no RFC 2231 name
         }
-        if (p != key.size()) well_formed = false;
+        if (!digits) {
+            piece.extended = true;  // "name*": the star marks an encoded value
+        } else if (p < key.size() && key[p] == '*') {
+            piece.extended = true;  // "name*1*"
+            ++p;
+        }
+        const bool well_formed = p == key.size();
         if (!well_formed) {
             plain.push_back({key, std::move(piece.value)});
             continue;
@@ -294,10 +293,20 @@ public:
     explicit AddressParser(std::string_view s) : lex_(s) {}
 
     std::vector<Address> list() {
+        bool any = false;  // an address since the last comma
         while (!lex_.at_end()) {
-            const std::size_t before = lex_.pos();
+            if (lex_.peek() == ',') {
+                // An empty element before a comma is an invalid address
+                // (Dovecot lists it); one after the last comma is nothing.
+                if (!any) out_.push_back(missing());
+                lex_.advance();
+                any = false;
+                continue;
+            }
+            const std::size_t before = lex_.pos(), count = out_.size();
             address_or_group();
-            if (lex_.peek() == ',' || lex_.peek() == ';' || lex_.peek() == '>') lex_.advance();
+            any = any || out_.size() > count;
+            if (lex_.peek() == ';' || lex_.peek() == '>') lex_.advance();
             if (lex_.pos() == before) lex_.advance();  // progress on junk
         }
         return std::move(out_);
@@ -428,6 +437,12 @@ private:
         }
         finish(a);
         out_.push_back(std::move(a));
+    }
+
+    static Address missing() {
+        Address a;
+        finish(a);
+        return a;
     }
 
     // Dovecot's stand-ins for what an invalid address lacks.

@@ -51,7 +51,8 @@ constexpr std::size_t kMaxBoundary = 998;
 struct Line {
     std::size_t start = 0, content_end = 0, next = 0;
     bool has_lf = false, bare_lf = false;
-    // For a line starting with "--": the text after it.
+    // Whether the line starts with "--", and the text after it.
+    bool dashes = false;
     std::string_view candidate;
 };
 
@@ -96,6 +97,7 @@ private:
         }
         steps_ += l.next - p;
         if (l.content_end - p >= 2 && m_[p] == '-' && m_[p + 1] == '-') {
+            l.dashes = true;
             l.candidate = m_.substr(p + 2, l.content_end - p - 2);
         }
         cached_line_ = l;
@@ -104,10 +106,13 @@ private:
         return l;
     }
 
-    void advance(const Line& l) {
+    // Moves past a line; `text` says whether it was body text (a leaf's,
+    // a preamble's or an epilogue's) rather than a header or delimiter line.
+    void advance(const Line& l, bool text) {
         pos_ = l.next;
         if (l.has_lf) ++lf_;
         if (l.bare_lf) ++bare_;
+        after_text_ = text;
     }
 
     // Whether the line is a delimiter of an open multipart, and whose: one
@@ -120,8 +125,9 @@ private:
         Match result;
         const std::string_view text = l.candidate;
         std::size_t matched_length = 0;
-        if (!levels_.empty()) {
+        if (l.dashes && !levels_.empty()) {
             std::uint32_t node = 0;
+            if (!trie_levels_[0].empty()) result.level = static_cast<int>(trie_levels_[0].back());  // boundary=""
             for (std::size_t i = 0; i < text.size(); ++i) {
                 const auto edge = trie_edges_.find(edge_key(node, text[i]));
                 if (edge == trie_edges_.end()) break;
@@ -181,13 +187,13 @@ private:
             const Line l = line_at(pos_);
             if (match(l).level >= 0) break;
             if (l.content_end == l.start) {
-                advance(l);
+                advance(l, false);
                 break;
             }
             const char first = m_[l.start];
             if (first == ' ' || first == '\t') {
                 last_end = l.content_end;  // a folded line continues the field
-                advance(l);
+                advance(l, false);
                 continue;
             }
             finish(last_end);
@@ -201,7 +207,7 @@ private:
                 steps_ += colon;
             }
             last_end = l.content_end;
-            advance(l);
+            advance(l, false);
         }
         finish(last_end);
         return f;
@@ -340,7 +346,7 @@ private:
 
         const bool deeper = depth + 1 < limits_.max_depth;
         std::optional<End> inner;
-        std::string_view boundary;
+        std::optional<std::string_view> boundary;
         for (const auto& prm : part.params) {
             if (ascii_iequals(prm.name, "boundary")) {
                 boundary = prm.value;
@@ -350,10 +356,12 @@ private:
         // Like Dovecot, an encoded message/rfc822 (which RFC 2046 section
         // 5.2.1 forbids) is still read as a message.
         if (ascii_iequals(part.type, "multipart")) {
-            // Without a boundary, or too deep: a multipart with no parts.
+            // Without a boundary, or too deep: a multipart with no parts. An
+            // empty boundary (RFC 2046 wants 1 to 70 bytes) makes every line
+            // starting with "--" a delimiter, as in Dovecot.
             part.kind = PartKind::multipart;
-            if (!boundary.empty() && boundary.size() <= kMaxBoundary && deeper) {
-                multipart_body(index, depth, boundary, ascii_iequals(part.subtype, "digest"));
+            if (boundary && boundary->size() <= kMaxBoundary && deeper) {
+                multipart_body(index, depth, *boundary, ascii_iequals(part.subtype, "digest"));
             } else {
                 skip_to_delimiter();
             }
@@ -365,14 +373,15 @@ private:
         }
 
         // Where this body ends: the end, or before the line break that
-        // precedes the delimiter line at pos_ (RFC 2046 section 5.1.1). An
-        // embedded message ends where its message does: when that one's
-        // header runs into the delimiter, the line break stays in the
-        // header, as in Dovecot.
+        // precedes the delimiter line at pos_ (RFC 2046 section 5.1.1) when
+        // that break ends a line of body text. As in Dovecot, the break
+        // that ends a header line or a close delimiter line stays where it
+        // is: a message/rfc822 whose multipart closed just before the outer
+        // delimiter keeps it. An embedded message ends where its message does.
         End e{pos_, lf_, bare_};
         if (inner) {
             e = *inner;
-        } else if (pos_ < m_.size() && pos_ > body_start) {
+        } else if (pos_ < m_.size() && pos_ > body_start && after_text_) {
             e.at = pos_ - 1;  // the LF
             --e.lf;
             if (e.at > body_start && m_[e.at - 1] == '\r') {
@@ -398,7 +407,7 @@ private:
         while (pos_ < m_.size()) {
             const Line l = line_at(pos_);
             if (match(l).level >= 0) return;
-            advance(l);
+            advance(l, true);
         }
     }
 
@@ -409,11 +418,11 @@ private:
             const Line l = line_at(pos_);
             const Match h = match(l);
             if (h.level < 0) {
-                advance(l);
+                advance(l, true);
                 continue;
             }
             if (static_cast<std::uint32_t>(h.level) != mine || !open) break;  // an outer delimiter ends this body
-            advance(l);
+            advance(l, false);
             if (h.close) {
                 pop();  // the epilogue runs to an outer delimiter
                 open = false;
@@ -439,6 +448,7 @@ private:
     std::vector<std::uint32_t> levels_;
     std::size_t pos_ = 0;
     std::uint64_t lf_ = 0, bare_ = 0;  // LFs and bare LFs before pos_
+    bool after_text_ = false;          // the line before pos_ was body text
     std::uint64_t steps_ = 0;
     Line cached_line_;
     bool cached_line_valid_ = false;

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # Prints where corpus/*.imap (our ENVELOPE, BODYSTRUCTURE and BODY) differ from Dovecot's answers for the same messages (doveadm fetch).
 #
-# Usage: sudo tests/unit/codec/compare_dovecot.py [corpus/NAME.eml ...]
+# Usage: sudo tests/unit/codec/compare_dovecot.py [FILE.eml ...]
+# (default: the corpus; a message without a .imap beside it goes through
+# MIME_DUMP, by default build/tests/tools/mime_dump)
 # Needs dovecot-core (doveadm); runs as root because Dovecot gives up root
 # for the mail owner (uid 5000, no account needed). Dovecot runs from a
 # throwaway config in a temporary folder, one Maildir message at a time; the
@@ -16,6 +18,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 UID = 5000
+# For a message without its .imap beside it (one outside the corpus).
+MIME_DUMP = os.environ.get("MIME_DUMP", str(HERE.parent.parent.parent / "build" / "tests" / "tools" / "mime_dump"))
 
 CONFIG = """base_dir = {d}/run
 state_dir = {d}/run
@@ -35,8 +39,13 @@ passdb {{
 """
 
 
-def ours(imap_file):
-    text = imap_file.read_bytes().decode("utf-8", "replace")
+def ours(eml):
+    imap_file = eml.with_suffix(".imap")
+    if imap_file.exists():
+        data = imap_file.read_bytes()
+    else:
+        data = subprocess.run([MIME_DUMP, str(eml)], capture_output=True, check=True).stdout
+    text = data.decode("utf-8", "replace")
     env, rest = text.split("\nBODYSTRUCTURE ", 1)
     bs, body = rest.split("\nBODY ", 1)
     return env.removeprefix("ENVELOPE "), bs, body.rstrip("\n")
@@ -73,7 +82,7 @@ def main():
         (work / "run").mkdir()
         (work / "dovecot.conf").write_text(CONFIG.format(d=work, uid=UID))
         for eml in files:
-            mine = ours(eml.with_suffix(".imap"))
+            mine = ours(eml)
             theirs = dovecot(work, eml)
             for what, a, b in zip(("ENVELOPE", "BODYSTRUCTURE", "BODY"), mine, theirs):
                 a_cmp, b_cmp = a.replace("\r\n", "\n"), b

@@ -91,7 +91,10 @@ TEST(MimeFields, AddressListsAsEnvelopeShowsThem) {
     EXPECT_EQ(parse_address_list("Foo Bar, c@d")[0], addr("Foo Bar", "MISSING_MAILBOX", "MISSING_DOMAIN"));
     EXPECT_EQ(parse_address_list("Foo Bar, c@d")[1], addr(nullptr, "c", "d"));
     EXPECT_TRUE(parse_address_list("").empty());
-    EXPECT_TRUE(parse_address_list(" , ,").empty());
+    // Empty elements before a comma are invalid addresses too, as in Dovecot.
+    EXPECT_EQ(parse_address_list("a@b,, c@d, ").size(), 3u);
+    EXPECT_EQ(parse_address_list("a@b,, c@d")[1], addr(nullptr, "MISSING_MAILBOX", "MISSING_DOMAIN"));
+    EXPECT_EQ(parse_address_list(" , ,").size(), 2u);
 }
 
 }  // namespace

@@ -81,8 +81,10 @@ TEST(MimeParser, EmbeddedMessageHasItsEnvelopeAndParts) {
     ASSERT_EQ(kids.size(), 1u);
     const auto& msg = s.parts[kids[0]];
     EXPECT_EQ(msg.kind, PartKind::message);
-    EXPECT_EQ(body(m, msg), inner.substr(0, inner.size() - 2));
-    EXPECT_EQ(msg.lines, 10u);
+    // Its multipart closed right before the outer delimiter: the close
+    // line's CRLF stays in the message (as Dovecot counts it).
+    EXPECT_EQ(body(m, msg), inner);
+    EXPECT_EQ(msg.lines, 11u);
     const auto root = msg.first_child;
     EXPECT_EQ(s.parts[root].header_start, msg.body_start);
     EXPECT_EQ(s.parts[root].end, msg.end);
@@ -95,6 +97,20 @@ TEST(MimeParser, MessageGlobalIsAnEmbeddedMessage) {
     const auto s = parse_mime("Content-Type: message/global\r\n\r\nSubject: \xE4\xBD\xA0\r\n\r\nx\r\n");
     EXPECT_EQ(s.parts[0].kind, PartKind::message);
     EXPECT_EQ(s.parts[1].envelope->subject, "\xE4\xBD\xA0");
+}
+
+TEST(MimeParser, OnlyABodyLineGivesItsLineBreakToTheDelimiter) {
+    // After an epilogue line the break goes to the delimiter; after a close
+    // delimiter or a header line it stays (Dovecot's sizes).
+    const std::string with_epilogue =
+        "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/mixed; boundary=i\r\n\r\n"
+        "--i\r\n\r\nx\r\n--i--\r\nepilogue\r\n--o--\r\n";
+    const auto s = parse_mime(with_epilogue);
+    EXPECT_EQ(body(with_epilogue, s.parts[1]).substr(body(with_epilogue, s.parts[1]).size() - 8), "epilogue");
+    const std::string header_only = "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nSubject: x\r\n--o--\r\n";
+    const auto t = parse_mime(header_only);
+    EXPECT_EQ(header(header_only, t.parts[1]), "Subject: x\r\n");
+    EXPECT_EQ(t.parts[1].size(), 0u);
 }
 
 TEST(MimeParser, MissingCloseDelimiterEndsPartsAtTheEnd) {
@@ -149,6 +165,16 @@ TEST(MimeParser, DelimiterLinesMayEndInWhitespaceOrAnything) {
     ASSERT_EQ(children(w, 0).size(), 2u);
     EXPECT_EQ(children(w, children(w, 0)[0]).size(), 1u);
     EXPECT_EQ(body(v, w.parts[children(w, 0)[1]]), "outer");
+}
+
+TEST(MimeParser, AnEmptyBoundaryMakesEveryDashDashLineADelimiter) {
+    // RFC 2046 wants 1 to 70 bytes; Dovecot reads boundary="" this way too.
+    const std::string m = "Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n\r\nx\r\n----\r\nepilogue\r\n";
+    const auto s = parse_mime(m);
+    ASSERT_EQ(children(s, 0).size(), 1u);
+    EXPECT_EQ(body(m, s.parts[1]), "x");
+    // Without the parameter there is no boundary at all: no parts.
+    EXPECT_EQ(parse_mime("Content-Type: multipart/mixed\r\n\r\n--\r\n\r\nx\r\n").parts.size(), 1u);
 }
 
 TEST(MimeParser, BareLfLinesCountAsCrlfInTheSize) {
