@@ -92,6 +92,9 @@ struct MimeLimits {
 // fields): tests bound it by a small multiple of the message size.
 struct MimeWork {
     std::uint64_t steps = 0;
+    // The most boundary trie nodes held at once: the bytes of the
+    // boundaries open together, never of all boundaries seen.
+    std::uint64_t peak_trie_nodes = 0;
 };
 
 // Parses a whole message (CRLF or bare LF line ends, any bytes). Never fails:

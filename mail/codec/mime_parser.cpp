@@ -34,6 +34,7 @@
 // body parts of any multipart are not listed (their bytes stay inside that
 // multipart). Memory is the part vector plus the header values kept, so
 // proportional to the part count and header bytes.
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -69,9 +70,10 @@ class Parser {
 public:
     Parser(std::string_view message, const MimeLimits& limits) : m_(message), limits_(limits) {}
 
-    MessageStructure run(std::uint64_t* steps) {
+    MessageStructure run(MimeWork& work) {
         entity(0, 0, false, true);
-        *steps += steps_;
+        work.steps += steps_;
+        work.peak_trie_nodes = std::max<std::uint64_t>(work.peak_trie_nodes, peak_nodes_);
         return std::move(out_);
     }
 
@@ -151,22 +153,40 @@ private:
     }
 
     std::uint32_t push(std::string_view boundary) {
+        Open open{boundary, 0, boundary.size(), static_cast<std::uint32_t>(trie_levels_.size())};
         std::uint32_t node = 0;
-        for (const char c : boundary) {
-            const auto [edge, added] = trie_edges_.try_emplace(edge_key(node, c), static_cast<std::uint32_t>(trie_levels_.size()));
-            if (added) trie_levels_.emplace_back();
+        for (std::size_t i = 0; i < boundary.size(); ++i) {
+            const auto [edge, added] = trie_edges_.try_emplace(edge_key(node, boundary[i]),
+                                                               static_cast<std::uint32_t>(trie_levels_.size()));
+            if (added) {
+                trie_levels_.emplace_back();
+                open.shared = std::min(open.shared, i);
+            }
             node = edge->second;
         }
+        open.node = node;
+        peak_nodes_ = std::max(peak_nodes_, trie_levels_.size());
         const auto level = static_cast<std::uint32_t>(levels_.size());
         trie_levels_[node].push_back(level);
-        levels_.push_back(node);
+        levels_.push_back(open);
         match_valid_ = false;
         return level;
     }
 
+    // Multiparts close innermost first, so the trie nodes the last push
+    // added serve no other open boundary: they go, and the trie never holds
+    // more than the open boundaries' bytes.
     void pop() {
-        trie_levels_[levels_.back()].pop_back();
+        const Open open = levels_.back();
         levels_.pop_back();
+        trie_levels_[open.node].pop_back();
+        std::uint32_t node = 0;
+        for (std::size_t i = 0; i < open.boundary.size(); ++i) {
+            const auto edge = trie_edges_.find(edge_key(node, open.boundary[i]));
+            node = edge->second;
+            if (i >= open.shared) trie_edges_.erase(edge);
+        }
+        trie_levels_.resize(open.nodes_before);
         match_valid_ = false;
     }
 
@@ -442,10 +462,18 @@ private:
     // The open boundaries: a trie over their bytes (node 0 the root; an edge
     // per (node, byte)), the levels whose boundary ends at each node
     // (innermost last: a nested multipart may reuse its parent's boundary),
-    // and each open level's node, outermost first.
+    // and for each open level, outermost first, its boundary, its node, how
+    // many of its bytes were already in the trie and the node count before.
+    struct Open {
+        std::string_view boundary;
+        std::uint32_t node;
+        std::size_t shared;
+        std::uint32_t nodes_before;
+    };
     std::unordered_map<std::uint64_t, std::uint32_t> trie_edges_;
     std::vector<std::vector<std::uint32_t>> trie_levels_{1};
-    std::vector<std::uint32_t> levels_;
+    std::vector<Open> levels_;
+    std::size_t peak_nodes_ = 1;
     std::size_t pos_ = 0;
     std::uint64_t lf_ = 0, bare_ = 0;  // LFs and bare LFs before pos_
     bool after_text_ = false;          // the line before pos_ was body text
@@ -464,13 +492,11 @@ bool is_embedded_message(const MimePart& part) {
 }
 
 MessageStructure parse_mime(std::string_view message, const MimeLimits& limits, MimeWork* work) {
-    std::uint64_t steps = 0;
+    MimeWork local;
     MimeLimits effective = limits;
     if (effective.max_parts == 0) effective.max_parts = 1;
     if (effective.max_depth == 0) effective.max_depth = 1;
-    auto s = Parser(message, effective).run(&steps);
-    if (work != nullptr) work->steps += steps;
-    return s;
+    return Parser(message, effective).run(work != nullptr ? *work : local);
 }
 
 }  // namespace mxlab::codec

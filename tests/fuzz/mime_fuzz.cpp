@@ -114,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const MimeLimits limits : {MimeLimits{}, MimeLimits{.max_parts = 6, .max_depth = 3}}) {
         MimeWork work;
         const auto s = parse_mime(message, limits, &work);
-        check(work.steps <= 8 * size + 1024);
+        check(work.steps <= 8 * size + 1024 && work.peak_trie_nodes <= size + 1);
         check_structure(s, size, limits);
         const std::string stored = encode_structure(s);
         const auto back = decode_structure(stored);

@@ -258,6 +258,24 @@ TEST(MimeParser, TenThousandPartsAreListedAndNoMore) {
     EXPECT_LE(work.steps, 4 * m.size());
 }
 
+TEST(MimeParser, BoundariesHeldAreOnlyTheOpenOnes) {
+    // 2,000 multiparts in a row, each with its own 900-byte boundary: the
+    // parser keeps the open boundaries, not every boundary it has seen.
+    std::string m = "Content-Type: multipart/mixed; boundary=outer\r\n\r\n";
+    for (int i = 0; i < 2'000; ++i) {
+        std::string b = std::to_string(i) + "_";
+        b.resize(900, 'x');
+        m += "--outer\r\nContent-Type: multipart/alternative; boundary=\"" + b + "\"\r\n\r\n--" + b + "\r\n\r\nx\r\n--" + b +
+             "--\r\n";
+    }
+    m += "--outer--\r\n";
+    MimeWork work;
+    const auto s = parse_mime(m, {}, &work);
+    EXPECT_EQ(children(s, 0).size(), 2'000u);
+    EXPECT_LE(work.peak_trie_nodes, 1u + 5 + 900);
+    EXPECT_LE(work.steps, 4 * m.size());
+}
+
 // Boundaries "b0z", "b1z", ...: none a prefix of another.
 std::string nested(int depth) {
     std::string m;
