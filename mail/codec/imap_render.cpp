@@ -107,7 +107,10 @@ void append_envelope(std::string& out, const Envelope& e) {
     } else {
         out += "NIL";
     }
-    for (const auto* list : {&e.from, &e.sender, &e.reply_to, &e.to, &e.cc, &e.bcc}) {
+    // RFC 3501 section 7.4.2: the server defaults sender and reply-to to from.
+    const auto& sender = e.sender.empty() ? e.from : e.sender;
+    const auto& reply_to = e.reply_to.empty() ? e.from : e.reply_to;
+    for (const auto* list : {&e.from, &sender, &reply_to, &e.to, &e.cc, &e.bcc}) {
         out += ' ';
         append_addresses(out, *list);
     }

@@ -28,7 +28,8 @@ struct Address {
 // RFC 3501 section 7.4.2 ENVELOPE: raw header values (unfolded, not RFC 2047
 // decoded; IMAP returns them as written) and parsed address lists. The
 // subject keeps its line breaks (render_envelope folds it as Dovecot does;
-// decode_rfc2047 reads it as it is).
+// decode_rfc2047 reads it as it is). Sender and reply_to are as written:
+// render_envelope gives them From's addresses when empty (RFC 3501 7.4.2).
 struct Envelope {
     std::optional<std::string> date, subject, in_reply_to, message_id;
     std::vector<Address> from, sender, reply_to, to, cc, bcc;

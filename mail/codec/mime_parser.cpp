@@ -298,9 +298,6 @@ private:
         e.to = addresses(f.to);
         e.cc = addresses(f.cc);
         e.bcc = addresses(f.bcc);
-        // RFC 3501 section 7.4.2: the server defaults sender and reply-to to from.
-        if (e.sender.empty()) e.sender = e.from;
-        if (e.reply_to.empty()) e.reply_to = e.from;
         return e;
     }
 

@@ -29,6 +29,13 @@ TEST(ImapRender, StringsQuotedOrLiteral) {
     EXPECT_EQ(n, "NIL\"x y\"");
 }
 
+TEST(ImapRender, EnvelopeDefaultsSenderAndReplyToToFrom) {
+    // RFC 3501 section 7.4.2: "the server MUST default" them to From.
+    EXPECT_EQ(render_envelope(parse_mime("From: a@b.c\r\nReply-To: r@b.c\r\n\r\n")),
+              "(NIL NIL ((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"r\" \"b.c\")) NIL NIL NIL NIL NIL)");
+    EXPECT_EQ(render_envelope(parse_mime("Sender: s@b.c\r\n\r\n")), "(NIL NIL NIL ((NIL NIL \"s\" \"b.c\")) NIL NIL NIL NIL NIL NIL)");
+}
+
 TEST(ImapRender, SinglePartWithDefaultsAndExtensionData) {
     const auto s = parse_mime("From: a@b.c\r\n\r\nhello\r\n");
     EXPECT_EQ(render_bodystructure(s, false), "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1)");
