@@ -2,6 +2,7 @@
 #include "mail/tcp_server.hpp"
 
 #include "config/asio_address.hpp"
+#include "mail/net/http_probe.hpp"
 #include "mail/tcp.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
@@ -217,6 +218,26 @@ asio::awaitable<std::optional<std::chrono::seconds>> TcpServer::pass_throttle(Co
 
 void TcpServer::login_succeeded(Connection& conn, auth::LoginThrottle& throttle, std::string_view login) {
     throttle.succeeded(conn.client, login);
+}
+
+bool TcpServer::screen_input(Connection& conn, std::string_view bytes, const std::function<void(std::string_view)>& feed) {
+    if (conn.screened) {
+        feed(bytes);
+        return true;
+    }
+    conn.head.append(bytes);
+    switch (net::HttpProbe::judge(conn.head)) {
+    case net::HttpProbe::Verdict::undecided: return true;
+    case net::HttpProbe::Verdict::http:
+        // As Postfix: one line, and the socket closes before anything the page sent runs as a command.
+        log_.warn(protocol_ + ".http_request", {{"client", conn.client.str()}});
+        return false;
+    case net::HttpProbe::Verdict::mail: break;
+    }
+    conn.screened = true;
+    feed(conn.head);
+    std::string().swap(conn.head);
+    return true;
 }
 
 }  // namespace mxlab::mail

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,9 @@ struct Connection {
     config::IpAddr client;
     std::uint16_t client_port = 0;
     ReadBudget budget;
+    // The client's first bytes, held until net::HttpProbe has judged them.
+    std::string head;
+    bool screened = false;
 };
 
 class TcpServer {
@@ -95,6 +99,11 @@ protected:
     // After a right password: forgets this login's failures (a wrong one was
     // counted when the attempt began, in pass_throttle).
     void login_succeeded(Connection& conn, auth::LoginThrottle& throttle, std::string_view login);
+    // Hands what a read brought to `feed` (the session's receive()), but
+    // holds the client's first bytes until they are known not to start an
+    // HTTP request. false: they do; it is logged ("<protocol>.http_request")
+    // and the caller hangs up without running any of it.
+    bool screen_input(Connection& conn, std::string_view bytes, const std::function<void(std::string_view)>& feed);
 
     virtual std::shared_ptr<Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
                                                         int kind) = 0;

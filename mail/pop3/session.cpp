@@ -53,7 +53,9 @@ Session::Action Session::next() {
         std::string_view line = avail.substr(0, eol);
         in_pos_ += eol + 1;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const std::size_t errors = errors_;
         const Action a = handle_line(line);
+        if (errors_ == errors) errors_in_a_row_ = 0;
         if (a != Action::read) return a;
     }
 }
@@ -75,7 +77,8 @@ void Session::err(std::string_view text) {
 
 Session::Action Session::error(std::string_view text) {
     err(text);
-    if (++errors_ >= settings_.limits.max_errors) {
+    ++errors_in_a_row_;
+    if (++errors_ >= settings_.limits.max_errors || errors_in_a_row_ >= settings_.limits.max_errors_in_a_row) {
         err("Too many bad commands.");
         closing_ = true;
         return Action::close;

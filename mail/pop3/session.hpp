@@ -36,6 +36,7 @@ namespace mxlab::pop3 {
 
 struct Limits {
     std::size_t max_errors = 20;  // then "-ERR Too many bad commands." and hang up, as Dovecot (CLIENT_MAX_BAD_COMMANDS)
+    std::size_t max_errors_in_a_row = 10;  // the same sooner, as chasquid: nothing the client sends is POP3
     // The longest line, CRLF included. RFC 2449 section 4 says 255; Dovecot
     // takes 4 KiB (AUTH initial responses, long passwords). Longer: "-ERR
     // Input line too long." and hang up, as Dovecot.
@@ -157,6 +158,7 @@ private:
     std::size_t in_pos_ = 0;
     std::string out_;
     std::size_t errors_ = 0;
+    std::size_t errors_in_a_row_ = 0;  // since the last command that got +OK
 
     std::string pending_user_;  // from USER, for PASS
     std::optional<auth::SaslExchange> sasl_;

@@ -98,7 +98,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
         if (action == Session::Action::read) {
             std::size_t n = co_await conn->read_some(asio::buffer(buf), ec);
             if (ec) break;
-            session.receive(std::string_view(buf.data(), n));
+            if (!screen_input(*conn, std::string_view(buf.data(), n), [&](std::string_view b) { session.receive(b); })) break;
         } else if (action == Session::Action::start_tls) {
             co_await conn->handshake(limits_.tls_handshake_timeout, ec);
             if (ec) {

@@ -155,7 +155,9 @@ Session::Action Session::next() {
                 if (a != Action::read) return a;
                 continue;
             }
+            const std::size_t errors = errors_;
             a = handle_line(line);
+            if (errors_ == errors) errors_in_a_row_ = 0;
         }
         }
         if (a != Action::read) return a;
@@ -166,7 +168,8 @@ Session::Action Session::error(int code, std::string_view enhanced, std::string_
     const std::size_t at = out_.size();
     reply(code, enhanced, text);
     note_refusal(at);
-    if (++errors_ >= settings_.limits.max_errors) {
+    ++errors_in_a_row_;
+    if (++errors_ >= settings_.limits.max_errors || errors_in_a_row_ >= settings_.limits.max_errors_in_a_row) {
         reply(421, "4.7.0", settings_.config->appliance.hostname + " Error: too many errors");
         state_ = State::closed;
         return Action::close;

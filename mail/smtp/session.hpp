@@ -39,6 +39,7 @@ enum class Port {
 struct Limits {
     std::size_t max_recipients = 100;   // RFC 5321 section 4.5.3.1.8 (452 past it)
     std::size_t max_errors = 20;        // then 421 and hang up, as Postfix's smtpd_hard_error_limit
+    std::size_t max_errors_in_a_row = 10;  // as chasquid: a client that gets nothing right is not a mail client
     std::size_t max_line = 4096;        // a longer command line gets 500 and is skipped
     // Once this much of a message is held (and our header lines are final),
     // hand it to the store (Action::store_part): a 50 MB message never sits
@@ -220,6 +221,7 @@ private:
     std::size_t in_pos_ = 0;
     std::string out_;
     std::size_t errors_ = 0;
+    std::size_t errors_in_a_row_ = 0;  // since the last command that was not refused
     bool close_after_output_ = false;
     bool skipping_line_ = false;  // the rest of a too-long command line is being dropped
 

@@ -766,15 +766,18 @@ class Pop3BadInput(Checks):
         garbage = [b"RETR", b"RETR x", b"RETR -1", b"TOP 1", b"TOP 1 x", b"DELE 0", b"LIST 99999999999999999999999",
                    b"\xff\xfe\xfd garbage", b"\x00\x00\x00", b"RETR\t1", b"STLS", b"USER bob", b"AUTH PLAIN",
                    b"", b"   ", b"NOOP extra", b"\x1b[2J\x07\x08"]
-        d.send(b"".join(g + b"\r\n" for g in garbage) + b"QUIT\r\n")
+        # A NOOP after nine: ten refused commands in a row would end the session (issue 14, item 9).
+        d.send(b"".join(g + b"\r\n" for g in garbage[:9]) + b"NOOP\r\n" +
+               b"".join(g + b"\r\n" for g in garbage[9:]) + b"QUIT\r\n")
         replies = d.rest().split(b"\r\n")
         self.assertEqual(replies[-2:], [b"+OK Logging out.", b""], replies)
-        self.assertEqual(len(replies), len(garbage) + 2, replies)
-        for g, r in zip(garbage, replies):
+        self.assertEqual(len(replies), len(garbage) + 3, replies)
+        self.assertEqual(replies[9], b"+OK", replies)
+        for g, r in zip(garbage, replies[:9] + replies[10:]):
             self.assertTrue(r.startswith(b"-ERR "), (g, r))
         d.close()
 
-        # A flood of unknown commands: -ERR each, then (as Dovecot, after 20) a hang-up.
+        # A flood of unknown commands: -ERR each, then (as chasquid, after 10 in a row) a hang-up.
         d = self.dialog(lab)
         d.send(b"BOGUS\r\n" * 20)
         replies = d.rest().split(b"\r\n")

@@ -298,5 +298,28 @@ TEST(Pop3Session, LineLimit) {
     EXPECT_TRUE(no_lf.closed());
 }
 
+// Issue 14, item 9: ten refused commands in a row end the session, as chasquid; one that succeeds starts the count again.
+TEST(Pop3Session, TenErrorsInARowHangUp) {
+    Driver d(Options{});
+    std::string flood;
+    for (int i = 0; i < 9; ++i) flood += "BOGUS\r\n";
+    d.send(flood + "CAPA\r\n" + flood);
+    EXPECT_FALSE(d.closed());
+    d.send("BOGUS\r\n");
+    EXPECT_TRUE(d.closed());
+    const auto& t = d.transcript();
+    EXPECT_EQ(std::count(t.begin(), t.end(), "S: -ERR Unknown command."), 19);
+    EXPECT_EQ(t[t.size() - 2], "S: -ERR Too many bad commands.");
+}
+
+// The 20 in all still hold when good commands come between.
+TEST(Pop3Session, TwentyErrorsInAllHangUp) {
+    Driver d(Options{});
+    for (int i = 0; i < 19; ++i) d.send("BOGUS\r\nCAPA\r\n");
+    EXPECT_FALSE(d.closed());
+    d.send("BOGUS\r\n");
+    EXPECT_TRUE(d.closed());
+}
+
 }  // namespace
 }  // namespace mxlab::pop3

@@ -87,17 +87,41 @@ TEST(Refusals, OnlyRefusedTransactionAndAuthCommands) {
     EXPECT_TRUE(d.refusals().empty()) << d.refusals()[0].reply;
 }
 
-// Log flooding: 1000 refused RCPTs in one read make max_errors (20) records,
-// then the session hangs up (421), as Postfix's smtpd_hard_error_limit.
+// Log flooding: 1000 refused RCPTs in one read make max_errors_in_a_row (10)
+// records, then the session hangs up (421), as chasquid.
 TEST(Refusals, BoundedByTheErrorLimit) {
     Driver d;
     std::string flood = "EHLO c\r\nMAIL FROM:<x@example.net>\r\n";
     for (int i = 0; i < 1000; ++i) flood += "RCPT TO:<nobody" + std::to_string(i) + "@sina.com>\r\n";
     const std::string out = d.send(flood);
     EXPECT_TRUE(d.closed());
-    EXPECT_EQ(d.refusals().size(), Limits{}.max_errors);
+    EXPECT_EQ(d.refusals().size(), Limits{}.max_errors_in_a_row);
     EXPECT_NE(out.find("421 4.7.0 mail.sina.com Error: too many errors\r\n"), std::string::npos);
+    EXPECT_EQ(d.refusals().back().to, "<nobody9@sina.com>");
+}
+
+// With a good command between every few, Postfix's smtpd_hard_error_limit
+// (max_errors, 20 in all) still ends the session.
+TEST(Refusals, BoundedInAllByTheErrorLimit) {
+    Driver d;
+    std::string flood = "EHLO c\r\nMAIL FROM:<x@example.net>\r\n";
+    for (int i = 0; i < 1000; ++i) flood += "RCPT TO:<nobody" + std::to_string(i) + "@sina.com>\r\nNOOP\r\n";
+    const std::string out = d.send(flood);
+    EXPECT_TRUE(d.closed());
+    EXPECT_EQ(d.refusals().size(), Limits{}.max_errors);
     EXPECT_EQ(d.refusals().back().to, "<nobody19@sina.com>");
+}
+
+// Issue 14, item 9: ten refused commands in a row hang up; a good one between starts the count again.
+TEST(Refusals, TenInARowHangUp) {
+    Driver d;
+    std::string nine;
+    for (int i = 0; i < 9; ++i) nine += "FOO\r\n";
+    d.send("EHLO c\r\n" + nine + "NOOP\r\n" + nine);
+    EXPECT_FALSE(d.closed());
+    const std::string out = d.send("FOO\r\n");
+    EXPECT_TRUE(d.closed());
+    EXPECT_EQ(out, "500 5.5.2 Error: command not recognized\r\n421 4.7.0 mail.sina.com Error: too many errors\r\n");
 }
 
 // 452 too many recipients is no error of the client's (RFC 5321 section
