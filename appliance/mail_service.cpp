@@ -5,6 +5,7 @@
 #include "dns/resolver.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/net/password_checks.hpp"
 #include "mail/queue/listing.hpp"
 #include "mail/pop3/server.hpp"
 #include "mail/queue/runner.hpp"
@@ -80,9 +81,9 @@ public:
         resolver_.set_servers(cfg->dns.resolvers);
         resolver_.set_source(dns::client::Source::from_listen(cfg->appliance.listen));
         runner_ = std::make_unique<queue::Runner>(io_, *async_, resolver_, log_);
-        smtp_ = std::make_unique<smtp::Server>(io_, *async_, throttle_, log_);
+        smtp_ = std::make_unique<smtp::Server>(io_, *async_, throttle_, passwords_, log_);
         smtp_->on_queued([r = runner_.get()] { r->wake(); });
-        pop3_ = std::make_unique<pop3::Server>(io_, *async_, throttle_, log_);
+        pop3_ = std::make_unique<pop3::Server>(io_, *async_, throttle_, passwords_, log_);
         auto snap = make_snapshot(cfg, *built.zones);
         smtp_->set_snapshot(snap);
         pop3_->set_snapshot(snap);
@@ -228,6 +229,7 @@ private:
     std::shared_ptr<ControlServer> control_;
     dns::Resolver resolver_;
     auth::LoginThrottle throttle_;
+    mail::net::PasswordChecks passwords_;  // outlives the servers that await it
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<store::AsyncStore> async_;
     std::unique_ptr<smtp::Server> smtp_;

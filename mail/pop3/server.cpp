@@ -38,8 +38,9 @@ struct Server::Connection : mail::Connection {
     std::uint64_t retr = 0, retr_bytes = 0, top = 0, top_bytes = 0, deleted = 0;
 };
 
-Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits)
-    : TcpServer(io, log, "pop3"), store_(store), throttle_(throttle), limits_(limits) {}
+Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, mail::net::PasswordChecks& passwords,
+               Logger& log, ServerLimits limits)
+    : TcpServer(io, log, "pop3"), store_(store), throttle_(throttle), passwords_(passwords), limits_(limits) {}
 
 void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind) {
     listen(addresses, port, static_cast<int>(kind), kind == Port::pop3 ? "pop3" : "pop3s");
@@ -143,22 +144,32 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         co_return;
     }
 
-    // The password check (a crypt hash takes milliseconds), the lock and the
-    // listing of INBOX in one trip to the store's pool.
+    // The password check (a crypt hash takes milliseconds) on the password
+    // pool, so that a burst of logins keeps no store read waiting; then the
+    // lock and the listing of INBOX in one trip to the store's pool.
+    const std::string client = conn.client.str();
+    auto verdict = co_await passwords_.check(conn.snapshot->directory, creds.authcid, creds.password);
+    if (!verdict.checked) {
+        log_.warn("pop3.auth", {{"client", client}, {"login", creds.authcid}, {"status", "busy"}});
+        session.auth_result(Session::AuthOutcome::unavailable);
+        co_return;
+    }
+    if (!verdict.user) {
+        log_.warn("pop3.auth", {{"client", client}, {"login", creds.authcid}, {"status", "failed"}});
+        session.auth_result(Session::AuthOutcome::bad_credentials);
+        co_return;
+    }
     struct Login {
-        Session::AuthOutcome outcome = Session::AuthOutcome::bad_credentials;
+        Session::AuthOutcome outcome = Session::AuthOutcome::unavailable;
         std::string user;
         std::vector<Message> maildrop;
         std::vector<store::Uid> uids;
         store::MailboxRef inbox;
         std::string error;
     };
-    const auth::Directory& dir = *conn.snapshot->directory;
     auto login = [&](store::Store& s) {
         Login r;
-        auto user = dir.authenticate(creds.authcid, creds.password);
-        if (!user) return r;
-        r.user = *user;
+        r.user = *verdict.user;
         if (!locks_.try_lock(r.user)) {
             r.outcome = Session::AuthOutcome::in_use;
             return r;
@@ -198,7 +209,6 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
     };
     Login r = co_await store_.run(login);
 
-    const std::string client = conn.client.str();
     switch (r.outcome) {
     case Session::AuthOutcome::ok:
         conn.locked = r.user;  // first: from here on_close() frees the lock, whatever throws
@@ -207,10 +217,6 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         conn.inbox = std::move(r.inbox);
         log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls ? "yes" : "no"}});
         session.auth_result(r.outcome, r.user, std::move(r.maildrop));
-        break;
-    case Session::AuthOutcome::bad_credentials:
-        log_.warn("pop3.auth", {{"client", client}, {"login", creds.authcid}, {"status", "failed"}});
-        session.auth_result(r.outcome);
         break;
     case Session::AuthOutcome::in_use:
         // The password was right: that login's own count goes, as for any right password, and nothing else.

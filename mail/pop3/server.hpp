@@ -20,6 +20,7 @@
 #include "core/asio_ssl.hpp"
 #include "core/log.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/net/password_checks.hpp"
 #include "mail/pop3/session.hpp"
 #include "mail/snapshot.hpp"
 #include "mail/tcp_server.hpp"
@@ -56,7 +57,8 @@ private:
 
 class Server final : public mail::TcpServer {
 public:
-    Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits = {});
+    Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, mail::net::PasswordChecks& passwords,
+           Logger& log, ServerLimits limits = {});
 
     // Opens and binds a listener; throws std::runtime_error naming the address.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind);
@@ -80,6 +82,7 @@ private:
 
     store::AsyncStore& store_;
     auth::LoginThrottle& throttle_;
+    mail::net::PasswordChecks& passwords_;
     ServerLimits limits_;
     MaildropLocks locks_;
 };

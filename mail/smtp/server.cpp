@@ -26,8 +26,9 @@ std::string_view port_name(Port p) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits)
-    : TcpServer(io, log, "smtp"), store_(store), throttle_(throttle), limits_(limits), ids_(IdMaker::from_os()) {}
+Server::Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, mail::net::PasswordChecks& passwords,
+               Logger& log, ServerLimits limits)
+    : TcpServer(io, log, "smtp"), store_(store), throttle_(throttle), passwords_(passwords), limits_(limits), ids_(IdMaker::from_os()) {}
 
 void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind) {
     listen(addresses, port, static_cast<int>(kind), port_name(kind));
@@ -126,11 +127,13 @@ asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& sess
         session.auth_throttled(*locked);
         co_return;
     }
-    // A crypt hash takes milliseconds: check it on the store's pool, off the network thread.
-    const auth::Directory& dir = *conn.snapshot->directory;
-    auto check = [&](store::Store&) { return dir.authenticate(creds.authcid, creds.password); };
-    auto user = co_await store_.run(check);
-    if (user) {
+    // A crypt hash takes milliseconds: checked on the password pool, off the network and store threads.
+    auto verdict = co_await passwords_.check(conn.snapshot->directory, creds.authcid, creds.password);
+    const auto& user = verdict.user;
+    if (!verdict.checked) {
+        log_.warn("smtp.auth", {{"client", conn.client.str()}, {"login", creds.authcid}, {"status", "busy"}});
+        session.auth_result(Session::AuthOutcome::unavailable);
+    } else if (user) {
         login_succeeded(conn, throttle_, creds.authcid);
         log_.info("smtp.auth", {{"client", conn.client.str()}, {"user", *user}, {"status", "ok"}});
         session.auth_result(Session::AuthOutcome::ok, *user);

@@ -1,8 +1,8 @@
 // The SMTP servers on ports 25, 587 (STARTTLS) and 465 (implicit TLS): sockets, TLS, timeouts and the store around smtp::Session.
 //
 // A connection is one coroutine on its own strand (mail/tcp_server.hpp), with
-// read and write deadlines of 5 minutes (RFC 5321 section 4.5.3.2). Passwords are checked, and messages stored, off the network
-// threads (AsyncStore), and a reply that acknowledges a message is written only
+// read and write deadlines of 5 minutes (RFC 5321 section 4.5.3.2). Passwords are checked on their own pool
+// (mail/net/password_checks.hpp), and messages stored, off the network threads (AsyncStore), and a reply that acknowledges a message is written only
 // after the store has synced it.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include "core/log.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/net/password_checks.hpp"
 #include "mail/smtp/message_id.hpp"
 #include "mail/smtp/session.hpp"
 #include "mail/snapshot.hpp"
@@ -43,7 +44,8 @@ struct ServerLimits {
 
 class Server final : public mail::TcpServer {
 public:
-    Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, Logger& log, ServerLimits limits = {});
+    Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, mail::net::PasswordChecks& passwords,
+           Logger& log, ServerLimits limits = {});
 
     // Opens and binds a listener; throws std::runtime_error naming the address.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind);
@@ -70,6 +72,7 @@ private:
 
     store::AsyncStore& store_;
     auth::LoginThrottle& throttle_;
+    mail::net::PasswordChecks& passwords_;
     ServerLimits limits_;
     std::function<void()> on_queued_;
     IdMaker ids_;

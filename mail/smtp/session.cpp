@@ -624,6 +624,9 @@ void Session::auth_result(AuthOutcome outcome, std::string_view user) {
     case AuthOutcome::throttled:
         quiet_refusal(454, "4.7.0", "Error: too many failed logins; try again later");
         return;
+    case AuthOutcome::unavailable:
+        quiet_refusal(454, "4.7.0", "Temporary authentication failure; try again later");  // RFC 4954 section 6
+        return;
     }
 }
 

@@ -131,7 +131,8 @@ public:
 
     // Action::authenticate
     const auth::Credentials& credentials() const { return credentials_; }
-    enum class AuthOutcome { ok, bad_credentials, throttled };
+    // unavailable: the password could not be checked now (the check pool was full): 454, try later.
+    enum class AuthOutcome { ok, bad_credentials, throttled, unavailable };
     // `user`: the canonical address when ok.
     void auth_result(AuthOutcome outcome, std::string_view user = {});
     // Instead of auth_result: the throttle refused the attempt; the reply says how long to wait.

@@ -7,6 +7,7 @@
 #include "core/asio.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/net/password_checks.hpp"
 #include "mail/pop3/server.hpp"
 #include "mail/store/async_store.hpp"
 #include "tests/unit/lab_config.hpp"
@@ -44,7 +45,7 @@ protected:
         async_ = std::make_unique<store::AsyncStore>(s());
         log_file_ = std::tmpfile();
         log_ = std::make_unique<Logger>(log_file_);
-        server_ = std::make_unique<Server>(io_, *async_, throttle_, *log_);
+        server_ = std::make_unique<Server>(io_, *async_, throttle_, passwords_, *log_);
         server_->set_snapshot(snap);
         port_ = free_port();
         server_->bind({*config::IpAddr::parse("127.0.0.1")}, port_, Port::pop3);
@@ -88,6 +89,7 @@ protected:
     asio::io_context io_;
     std::unique_ptr<store::AsyncStore> async_;
     auth::LoginThrottle throttle_;
+    mail::net::PasswordChecks passwords_;
     std::FILE* log_file_ = nullptr;
     std::unique_ptr<Logger> log_;
     std::unique_ptr<Server> server_;

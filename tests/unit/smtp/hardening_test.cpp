@@ -112,5 +112,16 @@ TEST(Throttled, ReplySaysHowLongToWait) {
     EXPECT_EQ(d.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");  // the session goes on
 }
 
+// Issue 14, item 8: when the password pool is full nothing was checked: a temporary 454 (RFC 4954 section 6), not "failed".
+TEST(Unavailable, PasswordNotCheckedIsTemporary) {
+    Driver d;
+    d.send("EHLO c\r\n");
+    d.session().receive("AUTH PLAIN AGJvYgBib2IxMjM=\r\n");
+    ASSERT_EQ(d.session().next(), Session::Action::authenticate);
+    d.session().auth_result(Session::AuthOutcome::unavailable);
+    EXPECT_EQ(d.pump(), "454 4.7.0 Temporary authentication failure; try again later\r\n");
+    EXPECT_EQ(d.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+}
+
 }  // namespace
 }  // namespace mxlab::smtp::test
