@@ -1,8 +1,8 @@
 // The POP3 servers: one coroutine per connection driving a pop3::Session; see server.hpp.
 #include "mail/pop3/server.hpp"
 
-#include <array>
 #include <optional>
+#include <utility>
 
 #include "mail/smtp/dot_stuffer.hpp"
 
@@ -29,8 +29,8 @@ void MaildropLocks::unlock(const std::string& user) {
     held_.erase(user);
 }
 
-struct Server::Connection : mail::Connection {
-    using mail::Connection::Connection;
+struct Server::Connection : mail::net::Connection {
+    using mail::net::Connection::Connection;
     std::string locked;            // the user whose maildrop this connection holds
     store::MailboxRef inbox;       // the INBOX the login listed: RETR and UPDATE act on it or on nothing
     std::vector<store::Uid> uids;  // the maildrop's store UIDs, in the session's order
@@ -46,7 +46,7 @@ void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t po
     listen(addresses, port, static_cast<int>(kind), kind == Port::pop3 ? "pop3" : "pop3s");
 }
 
-std::shared_ptr<mail::Connection> Server::make_connection(tcp::socket socket, std::shared_ptr<const mail::Snapshot> snapshot, int kind) {
+std::shared_ptr<mail::net::Connection> Server::make_connection(tcp::socket socket, std::shared_ptr<const mail::Snapshot> snapshot, int kind) {
     return std::make_shared<Connection>(std::move(socket), std::move(snapshot), kind);
 }
 
@@ -56,7 +56,7 @@ void Server::unlock(Connection& conn) {
     conn.locked.clear();
 }
 
-void Server::on_close(mail::Connection& conn) { unlock(static_cast<Connection&>(conn)); }
+void Server::on_close(mail::net::Connection& conn) { unlock(static_cast<Connection&>(conn)); }
 
 std::string Server::refusal(const mail::Snapshot&, int kind, std::string_view why) const {
     if (static_cast<Port>(kind) == Port::pop3s) return {};
@@ -72,12 +72,54 @@ asio::awaitable<bool> Server::write(Connection& conn, std::string& bytes) {
     co_return !ec;
 }
 
-asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> base) {
+// The session as the shared driver runs it: a password check or the
+// deletions run at the next step, after the replies before them are out; a
+// message is streamed at once (retrieve() writes the reply before it).
+struct Server::Dialog : mail::net::SessionDialog<Session> {
+    using Need = mail::net::TcpServer::Need;
+    Server& server;
+    Connection& conn;
+    bool quit = false;
+    std::optional<Session::Action> pending;
+
+    asio::awaitable<Need> step() {
+        if (pending) {
+            const auto action = *std::exchange(pending, std::nullopt);
+            if (action == Session::Action::authenticate) {
+                co_await server.authenticate(conn, session);
+            } else if (action == Session::Action::update) {
+                conn.busy = true;
+                co_await server.update(conn, session);
+                conn.busy = false;
+            }
+        }
+        for (;;) {
+            const auto action = session.next();
+            switch (action) {
+            case Session::Action::close:
+                // RFC 1939 section 6: the lock goes before the last reply, so a
+                // client that logs in again once it has read "+OK" finds it free.
+                server.unlock(conn);
+                quit = session.state() == State::update;
+                co_return Need::close;
+            case Session::Action::retrieve:
+                if (!co_await server.retrieve(conn, session)) co_return Need::close;
+                continue;
+            case Session::Action::read: co_return Need::read;
+            case Session::Action::write: co_return Need::write;
+            case Session::Action::start_tls: co_return Need::start_tls;
+            default: pending = action; co_return Need::write;
+            }
+        }
+    }
+};
+
+asio::awaitable<void> Server::serve(std::shared_ptr<mail::net::Connection> base) {
     auto conn = std::static_pointer_cast<Connection>(base);
     const auto& snap = *conn->snapshot;
-    boost::system::error_code ec;
     if (static_cast<Port>(conn->kind) == Port::pop3s) {
         if (!snap.tls) co_return;
+        boost::system::error_code ec;
         co_await conn->handshake(limits_.tls_handshake_timeout, ec);
         if (ec) co_return;
     }
@@ -85,56 +127,19 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> base) {
     SessionSettings settings;
     settings.config = snap.config;
     settings.tls_offered = snap.tls != nullptr;
-    settings.tls_active = conn->tls;
+    settings.tls_active = conn->tls();
     settings.limits = limits_.session;
     Session session(std::move(settings));
-    bool quit = false;
-
-    std::array<char, 16384> buf;
-    for (;;) {
-        auto action = session.next();
-        // RFC 1939 section 6: the lock goes before the last reply, so a
-        // client that logs in again once it has read "+OK" finds it free.
-        if (action == Session::Action::close) unlock(*conn);
-        if (action != Session::Action::retrieve && !session.output().empty()) {
-            if (!co_await write(*conn, session.output())) break;
-        }
-        if (action == Session::Action::close) {
-            quit = session.state() == State::update;
-            break;
-        }
-        if (action == Session::Action::write) continue;
-        if (action == Session::Action::read) {
-            if (stopping()) break;
-            std::size_t n = co_await conn->read_some(asio::buffer(buf), ec);
-            if (ec) break;
-            if (!screen_input(*conn, std::string_view(buf.data(), n), [&](std::string_view b) { session.receive(b); })) break;
-        } else if (action == Session::Action::start_tls) {
-            co_await conn->handshake(limits_.tls_handshake_timeout, ec);
-            if (ec) {
-                log_.info("pop3.tls.failed", {{"client", conn->client.str()}, {"error", ec.message()}});
-                break;
-            }
-            session.tls_started();
-        } else if (action == Session::Action::authenticate) {
-            co_await authenticate(*conn, session);
-        } else if (action == Session::Action::retrieve) {
-            if (!co_await retrieve(*conn, session)) break;
-        } else if (action == Session::Action::update) {
-            conn->busy = true;
-            co_await update(*conn, session);
-            conn->busy = false;
-        }
-    }
+    Dialog dialog{{session}, *this, *conn, false, {}};
+    co_await drive(*conn, dialog, {limits_.write_timeout, limits_.tls_handshake_timeout});
     if (!session.user().empty()) {
         log_.info("pop3.logout", {{"client", conn->client.str()},
                                   {"user", session.user()},
                                   {"top", std::to_string(conn->top) + "/" + std::to_string(conn->top_bytes)},
                                   {"retr", std::to_string(conn->retr) + "/" + std::to_string(conn->retr_bytes)},
                                   {"del", std::to_string(conn->deleted) + "/" + std::to_string(session.maildrop().size())},
-                                  {"status", quit ? "quit" : "disconnected"}});
+                                  {"status", dialog.quit ? "quit" : "disconnected"}});
     }
-    if (!ec) co_await conn->shutdown();
 }
 
 asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
@@ -215,7 +220,7 @@ asio::awaitable<void> Server::authenticate(Connection& conn, Session& session) {
         login_succeeded(conn, throttle_, creds.authcid);
         conn.uids = std::move(r.uids);
         conn.inbox = std::move(r.inbox);
-        log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls ? "yes" : "no"}});
+        log_.info("pop3.login", {{"client", client}, {"user", r.user}, {"messages", r.maildrop.size()}, {"tls", conn.tls() ? "yes" : "no"}});
         session.auth_result(r.outcome, r.user, std::move(r.maildrop));
         break;
     case Session::AuthOutcome::in_use:

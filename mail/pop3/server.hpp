@@ -1,6 +1,6 @@
 // The POP3 servers on ports 110 (STLS) and 995 (implicit TLS): sockets, TLS, timeouts, the maildrop lock and the store around pop3::Session.
 //
-// A connection is one coroutine on its own strand (mail/tcp_server.hpp). At login the server lists the user's INBOX once: that list
+// A connection is one coroutine on its own strand (mail/net/tcp_server.hpp). At login the server lists the user's INBOX once: that list
 // is the maildrop for the whole session (RFC 1939 section 5: messages that
 // arrive meanwhile wait for the next session). A message is streamed from the
 // store chunk by chunk through the dot-stuffer, so a 50 MB RETR holds one
@@ -23,7 +23,7 @@
 #include "mail/net/password_checks.hpp"
 #include "mail/pop3/session.hpp"
 #include "mail/snapshot.hpp"
-#include "mail/tcp_server.hpp"
+#include "mail/net/tcp_server.hpp"
 #include "mail/store/async_store.hpp"
 
 namespace mxlab::pop3 {
@@ -32,9 +32,9 @@ enum class Port { pop3, pop3s };  // 110 with STLS, 995 with TLS from the first 
 
 struct ServerLimits {
     // RFC 1939 section 3: an inactivity autologout timer of at least 10
-    // minutes, for each command; a trickle gains nothing (mail/read_budget.hpp),
+    // minutes, for each command; a trickle gains nothing (mail/net/read_budget.hpp),
     // and a session ends after two hours, however busy.
-    mail::ReadBudget::Policy reads{std::chrono::seconds(600), 500, std::chrono::seconds(7200)};
+    mail::net::ReadBudget::Policy reads{std::chrono::seconds(600), 500, std::chrono::seconds(7200)};
     std::chrono::seconds write_timeout{600};
     // Counted from the accept: a lab client finishes in milliseconds, a silent one holds its slot no longer.
     std::chrono::seconds tls_handshake_timeout{20};
@@ -55,7 +55,7 @@ private:
     std::set<std::string> held_;
 };
 
-class Server final : public mail::TcpServer {
+class Server final : public mail::net::TcpServer {
 public:
     Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, mail::net::PasswordChecks& passwords,
            Logger& log, ServerLimits limits = {});
@@ -63,17 +63,18 @@ public:
     // Opens and binds a listener; throws std::runtime_error naming the address.
     void bind(const std::vector<config::IpAddr>& addresses, std::uint16_t port, Port kind);
     // start(), stop() (a connection applying its deletions finishes that
-    // first) and set_snapshot() come from mail::TcpServer.
+    // first) and set_snapshot() come from mail::net::TcpServer.
 
 private:
     struct Connection;
-    std::shared_ptr<mail::Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const mail::Snapshot> snapshot,
+    struct Dialog;
+    std::shared_ptr<mail::net::Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const mail::Snapshot> snapshot,
                                                       int kind) override;
-    asio::awaitable<void> serve(std::shared_ptr<mail::Connection> conn) override;
-    void on_close(mail::Connection& conn) override;
+    asio::awaitable<void> serve(std::shared_ptr<mail::net::Connection> conn) override;
+    void on_close(mail::net::Connection& conn) override;
     std::size_t max_connections(const config::Limits& limits) const override { return limits.pop3_connections; }
     std::string refusal(const mail::Snapshot& snapshot, int kind, std::string_view why) const override;
-    mail::ReadBudget::Policy read_policy() const override { return limits_.reads; }
+    mail::net::ReadBudget::Policy read_policy() const override { return limits_.reads; }
     asio::awaitable<void> authenticate(Connection& conn, Session& session);
     asio::awaitable<bool> retrieve(Connection& conn, Session& session);
     asio::awaitable<void> update(Connection& conn, Session& session);

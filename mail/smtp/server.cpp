@@ -1,8 +1,9 @@
 // The SMTP servers: one coroutine per connection driving an smtp::Session; see server.hpp.
 #include "mail/smtp/server.hpp"
 
-#include <array>
+#include <optional>
 #include <tuple>
+#include <utility>
 
 #include "config/asio_address.hpp"
 
@@ -34,7 +35,7 @@ void Server::bind(const std::vector<config::IpAddr>& addresses, std::uint16_t po
     listen(addresses, port, static_cast<int>(kind), port_name(kind));
 }
 
-void Server::log_refusals(const mail::Connection& conn, Session& session) {
+void Server::log_refusals(const mail::net::Connection& conn, Session& session) {
     // Postfix-style, one line per refused command, with what the student needs to see why.
     for (const auto& r : session.refusals()) {
         const std::string_view stage = stage_name(r.stage);
@@ -52,8 +53,8 @@ void Server::log_refusals(const mail::Connection& conn, Session& session) {
     session.refusals().clear();
 }
 
-std::shared_ptr<mail::Connection> Server::make_connection(tcp::socket socket, std::shared_ptr<const Snapshot> snapshot, int kind) {
-    return std::make_shared<mail::Connection>(std::move(socket), std::move(snapshot), kind);
+std::shared_ptr<mail::net::Connection> Server::make_connection(tcp::socket socket, std::shared_ptr<const Snapshot> snapshot, int kind) {
+    return std::make_shared<mail::net::Connection>(std::move(socket), std::move(snapshot), kind);
 }
 
 std::string Server::refusal(const Snapshot& snapshot, int kind, std::string_view why) const {
@@ -62,7 +63,43 @@ std::string Server::refusal(const Snapshot& snapshot, int kind, std::string_view
     return "421 4.7.0 " + snapshot.config->appliance.hostname + " Error: " + std::string(why) + "; try again later\r\n";
 }
 
-asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
+// The session as the shared driver runs it: an action that needs the store
+// or a password check runs at the next step, after the replies before it are
+// out, as a client that pipelines expects.
+struct Server::Dialog : mail::net::SessionDialog<Session> {
+    using Need = mail::net::TcpServer::Need;
+    Server& server;
+    mail::net::Connection& conn;
+    Staging staging;
+    std::optional<Session::Action> pending;
+
+    asio::awaitable<Need> step() {
+        if (pending) {
+            const auto action = *std::exchange(pending, std::nullopt);
+            if (action == Session::Action::authenticate) {
+                co_await server.authenticate(conn, session);
+            } else if (action == Session::Action::store_part) {
+                co_await server.store_part(session, staging);
+            } else if (action == Session::Action::deliver) {
+                conn.busy = true;
+                co_await server.deliver(conn, session, staging);
+                conn.busy = false;
+            }
+        }
+        const auto action = session.next();
+        server.log_refusals(conn, session);  // auth_result() and delivered() add theirs before this next()
+        // A message refused after some of it was staged (size, smuggling, hops, a failed part): drop its chunks now.
+        if (staging && session.transaction().stored == 0) co_await server.drop_staged(staging);
+        switch (action) {
+        case Session::Action::read: co_return Need::read;
+        case Session::Action::close: co_return Need::close;
+        case Session::Action::start_tls: co_return Need::start_tls;
+        default: pending = action; co_return Need::write;
+        }
+    }
+};
+
+asio::awaitable<void> Server::serve(std::shared_ptr<mail::net::Connection> conn) {
     const auto kind = static_cast<Port>(conn->kind);
     const auto& snap = *conn->snapshot;
     SessionSettings settings;
@@ -72,56 +109,21 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::Connection> conn) {
     settings.tls_offered = snap.tls != nullptr;
     settings.limits = limits_.session;
     settings.new_id = [this] { return ids_.next(); };
-    boost::system::error_code ec;
 
     if (kind == Port::smtps) {
         if (!snap.tls) co_return;
+        boost::system::error_code ec;
         co_await conn->handshake(limits_.tls_handshake_timeout, ec);
         if (ec) co_return;
     }
 
-    Session session(std::move(settings), Client{conn->client, conn->client_port}, conn->tls);
-
-    std::array<char, 16384> buf;
-    Staging staging;
-    for (;;) {
-        auto action = session.next();
-        log_refusals(*conn, session);  // auth_result() and delivered() add theirs before this next()
-        // A message refused after some of it was staged (size, smuggling, hops, a failed part): drop its chunks now.
-        if (staging && session.transaction().stored == 0) co_await drop_staged(staging);
-        if (!session.output().empty()) {
-            co_await conn->write(asio::buffer(session.output()), limits_.write_timeout, ec);
-            session.output().clear();
-            if (ec) break;
-        }
-        if (stopping() && action == Session::Action::read) break;
-        if (action == Session::Action::close) break;
-        if (action == Session::Action::read) {
-            std::size_t n = co_await conn->read_some(asio::buffer(buf), ec);
-            if (ec) break;
-            if (!screen_input(*conn, std::string_view(buf.data(), n), [&](std::string_view b) { session.receive(b); })) break;
-        } else if (action == Session::Action::start_tls) {
-            co_await conn->handshake(limits_.tls_handshake_timeout, ec);
-            if (ec) {
-                log_.info("smtp.tls.failed", {{"client", conn->client.str()}, {"error", ec.message()}});
-                break;
-            }
-            session.tls_started();
-        } else if (action == Session::Action::authenticate) {
-            co_await authenticate(*conn, session);
-        } else if (action == Session::Action::store_part) {
-            co_await store_part(session, staging);
-        } else if (action == Session::Action::deliver) {
-            conn->busy = true;
-            co_await deliver(*conn, session, staging);
-            conn->busy = false;
-        }
-    }
-    co_await drop_staged(staging);  // a message cut off mid-data
-    if (!ec) co_await conn->shutdown();
+    Session session(std::move(settings), Client{conn->client, conn->client_port}, conn->tls());
+    Dialog dialog{{session}, *this, *conn, {}, {}};
+    co_await drive(*conn, dialog, {limits_.write_timeout, limits_.tls_handshake_timeout});
+    co_await drop_staged(dialog.staging);  // a message cut off mid-data
 }
 
-asio::awaitable<void> Server::authenticate(mail::Connection& conn, Session& session) {
+asio::awaitable<void> Server::authenticate(mail::net::Connection& conn, Session& session) {
     const auto& creds = session.credentials();
     if (auto locked = co_await pass_throttle(conn, throttle_, creds.authcid)) {
         session.auth_throttled(*locked);
@@ -160,7 +162,7 @@ asio::awaitable<void> Server::store_part(Session& session, Staging& staging) {
     session.part_stored(written.ok());
 }
 
-asio::awaitable<void> Server::deliver(mail::Connection& conn, Session& session, Staging& staging) {
+asio::awaitable<void> Server::deliver(mail::net::Connection& conn, Session& session, Staging& staging) {
     Transaction& txn = session.transaction();
     store::Envelope env;
     env.local_users = txn.local_users;
@@ -194,7 +196,7 @@ asio::awaitable<void> Server::deliver(mail::Connection& conn, Session& session, 
                                 {"size", txn.size()},
                                 {"nrcpt", txn.recipients.size()},
                                 {"user", session.user()},
-                                {"tls", conn.tls ? "yes" : "no"}});
+                                {"tls", conn.tls() ? "yes" : "no"}});
     const auto& r = *result;
     for (std::size_t i = 0; i < r.local.size(); ++i) {
         log_.info("smtp.delivered", {{"id", txn.id},

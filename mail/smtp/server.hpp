@@ -1,6 +1,6 @@
 // The SMTP servers on ports 25, 587 (STARTTLS) and 465 (implicit TLS): sockets, TLS, timeouts and the store around smtp::Session.
 //
-// A connection is one coroutine on its own strand (mail/tcp_server.hpp), with
+// A connection is one coroutine on its own strand (mail/net/tcp_server.hpp), with
 // read and write deadlines of 5 minutes (RFC 5321 section 4.5.3.2). Passwords are checked on their own pool
 // (mail/net/password_checks.hpp), and messages stored, off the network threads (AsyncStore), and a reply that acknowledges a message is written only
 // after the store has synced it.
@@ -24,7 +24,7 @@
 #include "mail/smtp/message_id.hpp"
 #include "mail/smtp/session.hpp"
 #include "mail/snapshot.hpp"
-#include "mail/tcp_server.hpp"
+#include "mail/net/tcp_server.hpp"
 #include "mail/store/async_store.hpp"
 
 namespace mxlab::smtp {
@@ -34,15 +34,15 @@ using Snapshot = mail::Snapshot;  // shared with POP3 (and IMAP)
 struct ServerLimits {
     // RFC 5321 section 4.5.3.2.7's 5 minutes per command, with Postfix's
     // smtpd_min_data_rate (500 bytes/s) keeping a long DATA alive, and an hour
-    // for the whole session (mail/read_budget.hpp).
-    mail::ReadBudget::Policy reads{std::chrono::seconds(300), 500, std::chrono::seconds(3600)};
+    // for the whole session (mail/net/read_budget.hpp).
+    mail::net::ReadBudget::Policy reads{std::chrono::seconds(300), 500, std::chrono::seconds(3600)};
     std::chrono::seconds write_timeout{300};
     // Counted from the accept: a lab client finishes in milliseconds, a silent one holds its slot no longer.
     std::chrono::seconds tls_handshake_timeout{20};
     Limits session;
 };
 
-class Server final : public mail::TcpServer {
+class Server final : public mail::net::TcpServer {
 public:
     Server(asio::io_context& io, store::AsyncStore& store, auth::LoginThrottle& throttle, mail::net::PasswordChecks& passwords,
            Logger& log, ServerLimits limits = {});
@@ -52,23 +52,24 @@ public:
     // Called (on a network thread) after a message with remote recipients is queued.
     void on_queued(std::function<void()> hook) { on_queued_ = std::move(hook); }
     // start(), stop() (a message being stored gets its reply first) and
-    // set_snapshot() come from mail::TcpServer.
+    // set_snapshot() come from mail::net::TcpServer.
 
 private:
-    std::shared_ptr<mail::Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
+    std::shared_ptr<mail::net::Connection> make_connection(asio::ip::tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
                                                       int kind) override;
-    asio::awaitable<void> serve(std::shared_ptr<mail::Connection> conn) override;
+    asio::awaitable<void> serve(std::shared_ptr<mail::net::Connection> conn) override;
     std::size_t max_connections(const config::Limits& limits) const override { return limits.smtp_connections; }
     std::string refusal(const Snapshot& snapshot, int kind, std::string_view why) const override;
-    mail::ReadBudget::Policy read_policy() const override { return limits_.reads; }
+    mail::net::ReadBudget::Policy read_policy() const override { return limits_.reads; }
     // The message being received, as far as it is in the store already.
     using Staging = std::optional<store::BlobWriter>;
+    struct Dialog;
     // One "smtp.rejected" line per Session::refusals() entry, which it clears.
-    void log_refusals(const mail::Connection& conn, Session& session);
-    asio::awaitable<void> authenticate(mail::Connection& conn, Session& session);
+    void log_refusals(const mail::net::Connection& conn, Session& session);
+    asio::awaitable<void> authenticate(mail::net::Connection& conn, Session& session);
     asio::awaitable<void> store_part(Session& session, Staging& staging);
     asio::awaitable<void> drop_staged(Staging& staging);
-    asio::awaitable<void> deliver(mail::Connection& conn, Session& session, Staging& staging);
+    asio::awaitable<void> deliver(mail::net::Connection& conn, Session& session, Staging& staging);
 
     store::AsyncStore& store_;
     auth::LoginThrottle& throttle_;

@@ -35,3 +35,11 @@ def wait_banner(port, timeout_s, pid, banner):
             pass
         time.sleep(0.1)
     return 1
+
+
+def add_wait_command(sub):
+    """The drivers' "wait PORT TIMEOUT_S [PID]" subcommand, which proc.sh's serve_waiting runs; see wait_banner."""
+    w = sub.add_parser("wait")
+    w.add_argument("port", type=int)
+    w.add_argument("timeout", type=float)
+    w.add_argument("pid", type=int, nargs="?")

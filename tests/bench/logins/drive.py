@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_util import HOST, wait_banner  # noqa: E402
+from bench_util import HOST, add_wait_command, wait_banner  # noqa: E402
 
 
 def deliver(args):
@@ -82,10 +82,7 @@ def measure(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    w = sub.add_parser("wait")
-    w.add_argument("port", type=int)
-    w.add_argument("timeout", type=float)
-    w.add_argument("pid", type=int, nargs="?")
+    add_wait_command(sub)
     d = sub.add_parser("deliver")
     d.add_argument("port", type=int)
     m = sub.add_parser("measure")

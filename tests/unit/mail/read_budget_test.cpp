@@ -1,9 +1,9 @@
-// Tests for mail/read_budget: a trickle runs out of time, a client at the minimum rate does not, and the session cap holds.
-#include "mail/read_budget.hpp"
+// Tests for mail/net/read_budget: a trickle runs out of time, a client at the minimum rate does not, and the session cap holds.
+#include "mail/net/read_budget.hpp"
 
 #include <gtest/gtest.h>
 
-namespace mxlab::mail {
+namespace mxlab::mail::net {
 namespace {
 
 using namespace std::chrono_literals;
@@ -81,4 +81,4 @@ TEST(ReadBudget, DefaultNeverOverflows) {
 }
 
 }  // namespace
-}  // namespace mxlab::mail
+}  // namespace mxlab::mail::net

@@ -9,7 +9,7 @@
 #include "config/config.hpp"
 #include "core/asio.hpp"
 
-namespace mxlab::mail {
+namespace mxlab::mail::net {
 
 // A listening acceptor on `address`:`port` (reuse_address, v6_only for IPv6).
 // Throws std::runtime_error "cannot listen for <what> on <address>: <why>",
@@ -32,4 +32,4 @@ asio::awaitable<void> watchdog(std::shared_ptr<Conn> conn) {
     }
 }
 
-}  // namespace mxlab::mail
+}  // namespace mxlab::mail::net

@@ -1,54 +1,90 @@
 // The mail servers' shared TCP side; see tcp_server.hpp.
-#include "mail/tcp_server.hpp"
+#include "mail/net/tcp_server.hpp"
+
+#include <array>
+#include <span>
 
 #include "config/asio_address.hpp"
+#include "core/asio_ssl.hpp"
 #include "mail/net/http_probe.hpp"
-#include "mail/tcp.hpp"
+#include "mail/net/tcp.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-namespace mxlab::mail {
+namespace mxlab::mail::net {
 
 using asio::ip::tcp;
 
-Connection::Connection(tcp::socket s, std::shared_ptr<const Snapshot> snap, int k)
-    : snapshot(std::move(snap)),
-      tls_context(snapshot->tls ? snapshot->tls : std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server)),
-      stream(std::move(s), *tls_context),
-      deadline(stream.get_executor()),
-      kind(k) {}
+namespace {
 
-asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, boost::system::error_code& ec) {
+// Where every connection on this thread reads: bytes go to the session before
+// the coroutine next suspends, so no connection holds a buffer while idle.
+std::span<char> read_buffer() {
+    thread_local std::array<char, 16384> buffer;
+    return buffer;
+}
+
+}  // namespace
+
+Connection::Connection(tcp::socket s, std::shared_ptr<const Snapshot> snap, int k)
+    : snapshot(std::move(snap)), deadline(s.get_executor()), kind(k), socket_(std::move(s)) {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);  // receive() reads what is there, and waits only on would_block
+}
+
+asio::awaitable<void> Connection::receive(const std::function<void(std::string_view)>& feed, boost::system::error_code& ec) {
     deadline.expires_at(budget.deadline());
-    std::size_t n = 0;
-    if (tls) n = co_await stream.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-    else n = co_await socket().async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-    budget.received(n, std::chrono::steady_clock::now());
-    co_return n;
+    // Read first, as Asio's own reads do: after a reply the next command is
+    // often there already. Only when there is nothing does the coroutine
+    // wait for the socket, and then it holds no buffer.
+    bool wait = false;
+    bool want_write = false;  // TLS may need to write (a key update) before it can read
+    for (;;) {
+        if (wait) {
+            co_await socket_.async_wait(want_write ? tcp::socket::wait_write : tcp::socket::wait_read,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return;
+        }
+        // From here to feed() nothing suspends: the thread's buffer is ours.
+        const auto buffer = read_buffer();
+        std::size_t n = 0;
+        if (tls_) {
+            n = tls_->read_now(asio::buffer(buffer.data(), buffer.size()), want_write, ec);
+        } else {
+            n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+            if (ec == asio::error::would_block) ec = {};
+        }
+        if (ec) co_return;
+        if (n == 0) {  // nothing yet (for TLS: not a whole record)
+            wait = true;
+            continue;
+        }
+        budget.received(n, std::chrono::steady_clock::now());
+        feed(std::string_view(buffer.data(), n));
+        co_return;
+    }
 }
 
 asio::awaitable<void> Connection::write(asio::const_buffer bytes, std::chrono::seconds timeout, boost::system::error_code& ec) {
     // A client that reads a trickle still gets no more than the session's time.
     deadline.expires_at(std::min(std::chrono::steady_clock::now() + timeout, budget.session_end()));
-    if (tls)
-        co_await asio::async_write(stream, bytes, asio::redirect_error(asio::use_awaitable, ec));
-    else
-        co_await asio::async_write(socket(), bytes, asio::redirect_error(asio::use_awaitable, ec));
+    if (tls_) co_await tls_->write(bytes, ec);
+    else co_await asio::async_write(socket_, bytes, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) budget.answered(std::chrono::steady_clock::now());
 }
 
 asio::awaitable<void> Connection::handshake(std::chrono::seconds timeout, boost::system::error_code& ec) {
     deadline.expires_after(timeout);
-    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) tls = true;
+    tls_ = std::make_unique<TlsSocket>(socket_, snapshot->tls->native_handle());
+    co_await tls_->handshake(ec);
+    if (!ec) tls_established_ = true;
 }
 
 asio::awaitable<void> Connection::shutdown() {
-    if (!tls || !socket().is_open()) co_return;
-    boost::system::error_code ec;
+    if (!tls_established_ || !socket_.is_open()) co_return;
     deadline.expires_after(std::chrono::seconds(5));
-    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    co_await tls_->shutdown();
 }
 
 struct TcpServer::Listener {
@@ -99,7 +135,7 @@ void TcpServer::stop() {
     }
     std::lock_guard lock(mutex_);
     for (const auto& c : connections_) {
-        asio::post(c->stream.get_executor(), [c] {
+        asio::post(c->socket().get_executor(), [c] {
             if (c->busy) return;  // serve() closes it once the reply is out
             boost::system::error_code ignored;
             c->socket().close(ignored);
@@ -177,7 +213,7 @@ void TcpServer::take(StrandSocket socket, int kind) {
         slot.conn = conn;
         on_open(*conn);
     }
-    auto ex = conn->stream.get_executor();
+    auto ex = conn->socket().get_executor();
     asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {
         if (e) {
             try {
@@ -209,7 +245,7 @@ asio::awaitable<std::optional<std::chrono::seconds>> TcpServer::pass_throttle(Co
         co_return verdict.retry_after;
     }
     if (verdict.delay.count() > 0) {
-        asio::steady_timer t(conn.stream.get_executor(), verdict.delay);
+        asio::steady_timer t(conn.socket().get_executor(), verdict.delay);
         boost::system::error_code ec;
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -240,4 +276,4 @@ bool TcpServer::screen_input(Connection& conn, std::string_view bytes, const std
     return true;
 }
 
-}  // namespace mxlab::mail
+}  // namespace mxlab::mail::net

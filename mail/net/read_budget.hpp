@@ -13,7 +13,7 @@
 #include <chrono>
 #include <cstddef>
 
-namespace mxlab::mail {
+namespace mxlab::mail::net {
 
 class ReadBudget {
 public:
@@ -53,4 +53,4 @@ private:
     Clock::time_point session_end_ = Clock::time_point::max();
 };
 
-}  // namespace mxlab::mail
+}  // namespace mxlab::mail::net

@@ -1,12 +1,12 @@
 // Opening a mail listener; see tcp.hpp.
-#include "mail/tcp.hpp"
+#include "mail/net/tcp.hpp"
 
 #include <stdexcept>
 #include <string>
 
 #include "config/asio_address.hpp"
 
-namespace mxlab::mail {
+namespace mxlab::mail::net {
 
 asio::ip::tcp::acceptor open_listener(asio::io_context& io, const config::IpAddr& address, std::uint16_t port, std::string_view what) {
     asio::ip::tcp::endpoint ep(config::to_asio(address), port);
@@ -24,4 +24,4 @@ asio::ip::tcp::acceptor open_listener(asio::io_context& io, const config::IpAddr
     return acceptor;
 }
 
-}  // namespace mxlab::mail
+}  // namespace mxlab::mail::net
