@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "appliance/host_check.hpp"
+#include "mail/net/open_files.hpp"
 
 namespace mxlab::appliance {
 
@@ -125,6 +126,7 @@ std::vector<config::Diagnostic> check_disk(const config::Config& cfg) {
 config::LoadResult load_checked(const std::filesystem::path& file) {
     auto result = config::load_file(file);
     if (!result.ok()) return result;
+    if (auto d = mail::net::open_files_warning(*result.config, mail::net::open_files_hard_limit())) result.diagnostics.push_back(std::move(*d));
     for (auto& d : check_disk(*result.config)) {
         if (d.severity == config::Diagnostic::Severity::error) result.config.reset();
         result.diagnostics.push_back(std::move(d));

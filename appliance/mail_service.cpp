@@ -5,6 +5,7 @@
 #include "dns/resolver.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/net/open_files.hpp"
 #include "mail/net/password_checks.hpp"
 #include "mail/queue/listing.hpp"
 #include "mail/pop3/server.hpp"
@@ -66,6 +67,9 @@ public:
     std::string_view name() const override { return "mail"; }
 
     void start(std::shared_ptr<const config::Config> cfg) override {
+        // Every connection is a descriptor: use all the system lets us (mail/net/open_files.hpp).
+        const auto files = mail::net::raise_open_files();
+        log_.info("mail.open_files", {{"soft", files.soft}, {"hard", files.hard}, {"was", files.was}});
         try {
             store::StoreOptions options{cfg->appliance.data_dir / "store"};
             options.on_event = [&log = log_, dir = cfg->appliance.data_dir](const store::StoreEvent& e) { log_store_event(log, dir, e); };

@@ -23,6 +23,7 @@ public:
         std::chrono::seconds timeout{300};        // to send one command, and the most a read may wait
         std::size_t min_rate = 500;               // bytes per second that keep a long transfer going
         std::chrono::seconds max_session{3600};   // the whole connection, however busy
+        std::chrono::seconds stress_timeout{10};  // instead of `timeout` while the server is under stress (stress.hpp)
     };
 
     ReadBudget() = default;
@@ -31,6 +32,9 @@ public:
 
     // The server has written a reply: the client owes a new command.
     void answered(Clock::time_point now) { due_ = now + policy_.timeout; }
+
+    // Under stress: the client owes its command by `latest` at the latest.
+    void shorten(Clock::time_point latest) { due_ = std::min(due_, latest); }
 
     // `n` bytes arrived.
     void received(std::size_t n, Clock::time_point now) {

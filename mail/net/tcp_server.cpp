@@ -33,8 +33,20 @@ Connection::Connection(tcp::socket s, std::shared_ptr<const Snapshot> snap, int 
     socket_.non_blocking(true, ignored);  // receive() reads what is there, and waits only on would_block
 }
 
+void Connection::stressed() {
+    if (!reading) return;
+    budget.shorten(std::chrono::steady_clock::now() + budget.policy().stress_timeout);
+    deadline.expires_at(budget.deadline());  // the watchdog waits again, for the nearer time
+}
+
 asio::awaitable<void> Connection::receive(const std::function<void(std::string_view)>& feed, boost::system::error_code& ec) {
+    if (stress && stress->load()) budget.shorten(std::chrono::steady_clock::now() + budget.policy().stress_timeout);
     deadline.expires_at(budget.deadline());
+    struct Reading {
+        bool& flag;
+        explicit Reading(bool& f) : flag(f) { flag = true; }
+        ~Reading() { flag = false; }
+    } reading_now(reading);
     // Read first, as Asio's own reads do: after a reply the next command is
     // often there already. Only when there is nothing does the coroutine
     // wait for the socket, and then it holds no buffer.
@@ -149,6 +161,19 @@ void TcpServer::release(const std::shared_ptr<Connection>& conn) {
     if (!connections_.erase(conn)) return;
     slots_.give_back(conn->client.client_scope());
     on_close(*conn);
+    gauge_stress(max_connections(conn->snapshot->config->limits));
+}
+
+void TcpServer::gauge_stress(std::size_t limit) {
+    const auto turned = stress_gauge_.update(connections_.size(), limit);
+    if (!turned) return;
+    stress_ = *turned;
+    // Postfix logs its stress at warning too: the teacher should see who fills the server.
+    log_.log(*turned ? LogLevel::warn : LogLevel::info, protocol_ + ".stress",
+             {{"state", *turned ? "on" : "off"}, {"connections", connections_.size()}, {"limit", limit}});
+    if (*turned) {
+        for (const auto& c : connections_) asio::post(c->socket().get_executor(), [c] { c->stressed(); });
+    }
 }
 
 void TcpServer::log_refusal(const Snapshot& snapshot, const config::IpAddr& client) {
@@ -207,11 +232,13 @@ void TcpServer::take(StrandSocket socket, int kind) {
     conn->client = client;
     conn->client_port = peer.port();
     conn->budget = ReadBudget(read_policy(), std::chrono::steady_clock::now());
+    conn->stress = &stress_;
     {
         std::lock_guard lock(mutex_);
         connections_.insert(conn);
         slot.conn = conn;
         on_open(*conn);
+        gauge_stress(max_connections(limits));
     }
     auto ex = conn->socket().get_executor();
     asio::co_spawn(ex, serve(conn), [this, conn](std::exception_ptr e) {

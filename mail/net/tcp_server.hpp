@@ -22,7 +22,10 @@
 // current snapshot so a reload applies to the next connection. A refused
 // client gets the protocol's "try later" line on a plaintext port, a closed
 // socket on an implicit-TLS one; one warning per client per minute says how
-// many were refused.
+// many were refused. Past 80% of the protocol's total the server is under
+// stress (stress.hpp): idle timeouts shrink to the read policy's
+// stress_timeout, for the clients already waiting too, and
+// "<protocol>.stress state=on|off" says when it starts and ends.
 #pragma once
 
 #include <atomic>
@@ -45,6 +48,7 @@
 #include "core/log_limiter.hpp"
 #include "mail/auth/throttle.hpp"
 #include "mail/net/read_budget.hpp"
+#include "mail/net/stress.hpp"
 #include "mail/net/tls_socket.hpp"
 #include "mail/snapshot.hpp"
 
@@ -81,6 +85,12 @@ struct Connection {
     // The client's first bytes, held until net::HttpProbe has judged them.
     std::string head;
     bool screened = false;
+    const std::atomic<bool>* stress = nullptr;  // the server's: while set, a command gets the policy's stress_timeout
+    bool reading = false;                       // waiting for the client: what stress may cut short
+
+    // The server came under stress: a client that owes a command gets the
+    // shorter time from now. On the connection's strand.
+    void stressed();
 
 private:
     asio::ip::tcp::socket socket_;
@@ -203,12 +213,16 @@ private:
 
     void log_refusal(const Snapshot& snapshot, const config::IpAddr& client);
     void release(const std::shared_ptr<Connection>& conn);
+    // After the count changed, with mutex_ held: the stress state, logged when it turns.
+    void gauge_stress(std::size_t limit);
 
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::shared_ptr<const Snapshot> snapshot_;
     ConnectionSlots<config::IpAddr> slots_;  // per client scope and in all, under mutex_
     LogLimiter<config::IpAddr> refusals_;   // "<protocol>.limit" lines
     LogLimiter<config::IpAddr> throttled_;  // "<protocol>.auth.throttled" lines
+    StressGauge stress_gauge_;              // under mutex_
+    std::atomic<bool> stress_{false};       // what the connections read
     std::atomic<bool> stopping_{false};
 };
 

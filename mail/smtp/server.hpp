@@ -34,8 +34,10 @@ using Snapshot = mail::Snapshot;  // shared with POP3 (and IMAP)
 struct ServerLimits {
     // RFC 5321 section 4.5.3.2.7's 5 minutes per command, with Postfix's
     // smtpd_min_data_rate (500 bytes/s) keeping a long DATA alive, and an hour
-    // for the whole session (mail/net/read_budget.hpp).
-    mail::net::ReadBudget::Policy reads{std::chrono::seconds(300), 500, std::chrono::seconds(3600)};
+    // for the whole session (mail/net/read_budget.hpp). Under stress (past 80%
+    // of smtp_connections), 10 s for a command, as Postfix's smtpd_timeout
+    // ${stress?10}.
+    mail::net::ReadBudget::Policy reads{std::chrono::seconds(300), 500, std::chrono::seconds(3600), std::chrono::seconds(10)};
     std::chrono::seconds write_timeout{300};
     // Counted from the accept: a lab client finishes in milliseconds, a silent one holds its slot no longer.
     std::chrono::seconds tls_handshake_timeout{20};

@@ -80,5 +80,16 @@ TEST(ReadBudget, DefaultNeverOverflows) {
     EXPECT_LE(b.deadline(), t0 + 300s);
 }
 
+// Issue 14, item 7: under stress a client that owes a command gets the shorter time, and bytes still extend it only up to the normal cap.
+TEST(ReadBudget, StressShortensTheWait) {
+    ReadBudget b(policy, t0);
+    b.answered(t0);
+    EXPECT_EQ(b.deadline(), t0 + 300s);
+    b.shorten(t0 + 5s + policy.stress_timeout);
+    EXPECT_EQ(b.deadline(), t0 + 15s);
+    b.shorten(t0 + 100s);  // never later
+    EXPECT_EQ(b.deadline(), t0 + 15s);
+}
+
 }  // namespace
 }  // namespace mxlab::mail::net
