@@ -19,7 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "appliance/openssl_handles.hpp"
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::appliance {
 
@@ -106,7 +106,7 @@ std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
 }  // namespace
 
 std::string certificate_dns_name(std::string_view name) {
-    std::string s = config::lower(name);
+    std::string s = lower(name);
     while (!s.empty() && s.back() == '.') s.pop_back();
     return s;
 }

@@ -2,7 +2,7 @@
 //
 // A Config is built once by load() and never changed afterwards: reload builds
 // a new one and swaps the shared_ptr. Nothing here depends on another mxlab
-// library; dns/ and mail/ read these structs, appliance/ owns them.
+// library but core; dns/ and mail/ read these structs, appliance/ owns them.
 #pragma once
 
 #include <array>
@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/ip_address.hpp"
+
 namespace mxlab::config {
 
 // Where a value came from in the TOML file (1-based; 0 when not from a file).
@@ -21,32 +23,8 @@ struct SourcePos {
     int column = 0;
 };
 
-// An IPv4 or IPv6 address in network byte order. IPv4 uses the first 4 bytes.
-struct IpAddr {
-    bool v6 = false;
-    std::array<std::uint8_t, 16> bytes{};
-
-    static std::optional<IpAddr> parse(std::string_view text);
-    std::string str() const;
-    bool is_loopback() const;
-    bool is_unspecified() const;  // 0.0.0.0 or ::, i.e. "every address" in listen
-    // What a per-client limit counts as one client: an IPv4 address (also seen
-    // IPv4-mapped through a dual-stack socket), or the /64 of an IPv6 one, as
-    // one host usually owns a /64.
-    IpAddr client_scope() const;
-    auto operator<=>(const IpAddr&) const = default;
-};
-
-// An address prefix such as "10.0.0.0/8" or "fd00::/8"; a bare address is a host prefix.
-struct Cidr {
-    IpAddr addr;
-    int prefix = 0;
-
-    static std::optional<Cidr> parse(std::string_view text);
-    bool contains(const IpAddr& a) const;
-    std::string str() const;
-    bool operator==(const Cidr&) const = default;
-};
+using mxlab::Cidr;    // core/ip_address.hpp
+using mxlab::IpAddr;  // core/ip_address.hpp
 
 // A server to ask: "10.0.2.10", "127.0.0.1:10053" or "[::1]:53" (port 53 by default).
 struct Endpoint {

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "config/config.hpp"
 
 namespace mxlab::config::detail {

@@ -2,7 +2,7 @@
 #include <charconv>
 #include <limits>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "config/config.hpp"
 
 namespace mxlab::config {

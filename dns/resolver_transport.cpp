@@ -7,7 +7,7 @@
 #include <memory>
 #include <random>
 
-#include "config/asio_address.hpp"
+#include "core/asio_address.hpp"
 
 namespace mxlab::dns::client {
 

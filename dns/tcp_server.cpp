@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "config/asio_address.hpp"
+#include "core/asio_address.hpp"
 #include "dns/forwarder.hpp"
 #include "dns/responder.hpp"
 #include "dns/zone_set.hpp"
@@ -79,7 +79,7 @@ void TcpServer::take(StrandSocket socket) {
     boost::system::error_code ec;
     auto peer = socket.remote_endpoint(ec);
     if (ec) return;
-    auto conn = std::make_shared<Connection>(std::move(socket), config::from_asio(peer.address()));
+    auto conn = std::make_shared<Connection>(std::move(socket), from_asio(peer.address()));
     const auto scope = conn->client.client_scope();
     std::size_t mine = 0, total = 0;
     bool admitted = false;

@@ -4,14 +4,13 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/auth/password.hpp"
 
 namespace mxlab::auth {
 
 namespace {
 
-using config::lower;
 
 // Depth past which alias expansion stops a branch. Loops stop earlier (each
 // address is expanded once); this bounds the work a long chain can cause.

@@ -14,12 +14,11 @@
 #include <optional>
 #include <stdexcept>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::auth {
 namespace {
 
-using config::iequals;
 
 static_assert(max_password_size + 1 == CRYPT_MAX_PASSPHRASE_SIZE);
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::auth {
 
@@ -84,8 +84,8 @@ std::optional<Credentials> parse_plain(std::string_view message) {
 }
 
 std::optional<Mechanism> parse_mechanism(std::string_view name) {
-    if (config::iequals(name, "PLAIN")) return Mechanism::plain;
-    if (config::iequals(name, "LOGIN")) return Mechanism::login;
+    if (iequals(name, "PLAIN")) return Mechanism::plain;
+    if (iequals(name, "LOGIN")) return Mechanism::login;
     return std::nullopt;
 }
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <iterator>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::auth {
 
@@ -94,7 +94,7 @@ void LoginThrottle::forget_quiet(const Policy& policy, Clock::time_point now) {
 
 std::string LoginThrottle::login_key(std::string_view login) {
     const auto at = login.find('@');
-    return config::lower(login.substr(0, std::min<std::size_t>(at == std::string_view::npos ? login.size() : at, 64)));
+    return lower(login.substr(0, std::min<std::size_t>(at == std::string_view::npos ? login.size() : at, 64)));
 }
 
 LoginThrottle::Verdict LoginThrottle::verdict(const config::IpAddr& scope, const std::string& login, const Policy& policy,

@@ -4,12 +4,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "config/asio_address.hpp"
+#include "core/asio_address.hpp"
 
 namespace mxlab::mail::net {
 
 asio::ip::tcp::acceptor open_listener(asio::io_context& io, const config::IpAddr& address, std::uint16_t port, std::string_view what) {
-    asio::ip::tcp::endpoint ep(config::to_asio(address), port);
+    asio::ip::tcp::endpoint ep(to_asio(address), port);
     asio::ip::tcp::acceptor acceptor(io);
     boost::system::error_code ec;
     acceptor.open(ep.protocol(), ec);

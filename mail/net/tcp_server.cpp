@@ -4,7 +4,7 @@
 #include <array>
 #include <span>
 
-#include "config/asio_address.hpp"
+#include "core/asio_address.hpp"
 #include "core/asio_ssl.hpp"
 #include "mail/net/http_probe.hpp"
 #include "mail/net/tcp.hpp"
@@ -193,7 +193,7 @@ void TcpServer::take(StrandSocket socket, int kind) {
     boost::system::error_code ec;
     auto peer = socket.remote_endpoint(ec);
     if (ec) return;
-    const auto client = config::from_asio(peer.address());
+    const auto client = from_asio(peer.address());
     const auto scope = client.client_scope();
     using Admission = ConnectionSlots<config::IpAddr>::Admission;
     const auto& limits = snap->config->limits;

@@ -50,7 +50,7 @@
 #include "mail/net/read_budget.hpp"
 #include "mail/net/stress.hpp"
 #include "mail/net/tls_socket.hpp"
-#include "mail/snapshot.hpp"
+#include "mail/net/snapshot.hpp"
 
 namespace mxlab::mail::net {
 

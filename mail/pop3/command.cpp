@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::pop3 {
 
@@ -22,7 +22,7 @@ Verb lookup(std::string_view keyword) {
     // RFC 1939 section 3: keywords are three or four characters.
     if (keyword.size() < 3 || keyword.size() > 4) return Verb::unknown;
     for (const auto& [name, verb] : verbs)
-        if (config::iequals(keyword, name)) return verb;
+        if (iequals(keyword, name)) return verb;
     return Verb::unknown;
 }
 

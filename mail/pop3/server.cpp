@@ -4,7 +4,7 @@
 #include <optional>
 #include <utility>
 
-#include "mail/smtp/dot_stuffer.hpp"
+#include "mail/codec/dot_stuffer.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

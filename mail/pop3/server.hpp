@@ -22,7 +22,7 @@
 #include "mail/auth/throttle.hpp"
 #include "mail/net/password_checks.hpp"
 #include "mail/pop3/session.hpp"
-#include "mail/snapshot.hpp"
+#include "mail/net/snapshot.hpp"
 #include "mail/net/tcp_server.hpp"
 #include "mail/store/async_store.hpp"
 

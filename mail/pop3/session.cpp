@@ -3,14 +3,13 @@
 
 #include <utility>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/auth/throttle.hpp"
 
 namespace mxlab::pop3 {
 
 namespace {
 
-using config::iequals;
 
 std::string plural(std::uint64_t n, std::string_view word) {
     return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "mail/date.hpp"
+#include "mail/codec/date.hpp"
 
 namespace mxlab::queue {
 

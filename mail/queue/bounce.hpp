@@ -11,7 +11,7 @@
 //
 // Nothing here reads a clock, the time zone or the configuration: the caller
 // passes "now", the host name (appliance.hostname) and the queue id, and the
-// dates are written in UTC (mail/date.hpp), so the output is exact in tests.
+// dates are written in UTC (mail/codec/date.hpp), so the output is exact in tests.
 #pragma once
 
 #include <chrono>

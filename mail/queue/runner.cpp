@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/queue/bounce.hpp"
 #include "mail/queue/retry.hpp"
 #include "mail/queue/routing.hpp"
@@ -16,7 +16,6 @@ namespace mxlab::queue {
 
 namespace {
 
-using config::lower;
 
 // The store keeps whole seconds.
 store::Time now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <array>
 
-#include "config/asio_address.hpp"
-#include "mail/smtp/dot_stuffer.hpp"
+#include "core/asio_address.hpp"
+#include "mail/codec/dot_stuffer.hpp"
 #include "mail/smtp/reply_reader.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
@@ -124,12 +124,12 @@ asio::awaitable<HostAttempt> OutboundClient::send(const ClientOptions& options, 
     arm(options.connect_timeout);
     asio::co_spawn(ex, watchdog(conn), asio::detached);
 
-    const tcp::endpoint target(config::to_asio(address), options.port);
+    const tcp::endpoint target(to_asio(address), options.port);
     boost::system::error_code ec;
     conn->socket().open(target.protocol(), ec);
     for (const auto& source : options.sources) {
         if (ec || source.v6 != address.v6) continue;
-        conn->socket().bind(tcp::endpoint(config::to_asio(source), 0), ec);
+        conn->socket().bind(tcp::endpoint(to_asio(source), 0), ec);
         break;
     }
     if (!ec) co_await conn->socket().async_connect(target, asio::redirect_error(asio::use_awaitable, ec));

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/smtp/reply_reader.hpp"
 
 namespace mxlab::smtp {
@@ -12,7 +12,6 @@ namespace mxlab::smtp {
 namespace {
 
 using Outcome = ClientSession::Outcome;
-using config::iequals;
 
 // Why `address` cannot go into a MAIL or RCPT line, or "" when it can. A CR
 // or LF there would end the command early and let the rest be read as a

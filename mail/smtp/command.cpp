@@ -12,15 +12,12 @@
 #include <cstring>
 #include <utility>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::smtp {
 namespace {
 
 using namespace std::literals;
-using config::iequals;
-using config::istarts_with;
-using config::lower;
 
 Reply error(int code, std::string enhanced, std::string text) {
     return Reply{code, std::move(enhanced), std::move(text)};

@@ -5,7 +5,7 @@
 #include <tuple>
 #include <utility>
 
-#include "config/asio_address.hpp"
+#include "core/asio_address.hpp"
 
 // Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

@@ -23,7 +23,7 @@
 #include "mail/net/password_checks.hpp"
 #include "mail/smtp/message_id.hpp"
 #include "mail/smtp/session.hpp"
-#include "mail/snapshot.hpp"
+#include "mail/net/snapshot.hpp"
 #include "mail/net/tcp_server.hpp"
 #include "mail/store/async_store.hpp"
 

@@ -4,16 +4,14 @@
 #include <algorithm>
 #include <cstring>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/auth/throttle.hpp"
-#include "mail/date.hpp"
+#include "mail/codec/date.hpp"
 
 namespace mxlab::smtp {
 
 namespace {
 
-using config::iequals;
-using config::istarts_with;
 
 // Received and Date in local time with its numeric offset, as Postfix writes them.
 std::string local_date(std::chrono::system_clock::time_point t) { return mail::rfc5322_date(t, mail::local_utc_offset(t)); }

@@ -3,14 +3,12 @@
 
 #include <algorithm>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::store {
 
 namespace {
 
-using config::iequals;
-using config::lower;
 
 }  // namespace
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/store/blob_ops.hpp"
 #include "mail/store/keys.hpp"
 #include "mail/store/names.hpp"
@@ -97,7 +97,7 @@ Result<QueueEntry> update_queue(WriteTxn& txn, QueueId id, const QueueUpdate& up
     for (const auto& u : update.recipients) {
         bool found = false;
         for (auto& r : e->recipients) {
-            if (!config::iequals(r.address, u.address)) continue;
+            if (!iequals(r.address, u.address)) continue;
             r.state = u.state;
             r.last_error = u.last_error;
             found = true;

@@ -27,7 +27,7 @@
 #include "mail/auth/directory.hpp"
 #include "mail/pop3/session.hpp"
 #include "mail/pop3/top.hpp"
-#include "mail/smtp/dot_stuffer.hpp"
+#include "mail/codec/dot_stuffer.hpp"
 #include "tests/fuzz/dialog.hpp"
 #include "tests/unit/lab_config.hpp"
 

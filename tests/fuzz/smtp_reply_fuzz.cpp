@@ -12,7 +12,7 @@
 //    the host failed may go without: it was not tried there);
 //  - dot-stuffing the bytes equals a byte-by-byte reference, split or not.
 #include "mail/smtp/client_session.hpp"
-#include "mail/smtp/dot_stuffer.hpp"
+#include "mail/codec/dot_stuffer.hpp"
 #include "mail/smtp/reply.hpp"
 #include "mail/smtp/reply_reader.hpp"
 

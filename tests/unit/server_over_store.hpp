@@ -11,7 +11,7 @@
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
 #include "mail/net/password_checks.hpp"
-#include "mail/snapshot.hpp"
+#include "mail/net/snapshot.hpp"
 #include "mail/store/async_store.hpp"
 #include "tests/unit/lab_config.hpp"
 #include "tests/unit/line_client.hpp"

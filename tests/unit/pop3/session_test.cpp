@@ -31,7 +31,7 @@
 #include "config/config.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/pop3/session.hpp"
-#include "mail/smtp/dot_stuffer.hpp"
+#include "mail/codec/dot_stuffer.hpp"
 #include "tests/unit/dialog_script.hpp"
 #include "tests/unit/lab_config.hpp"
 

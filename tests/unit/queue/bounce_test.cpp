@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/queue/retry.hpp"
 
 namespace mxlab::queue {
@@ -84,7 +84,6 @@ struct Entity {
     std::string body;
 };
 
-using config::lower;
 
 Entity parse_entity(std::string_view text) {
     Entity e;

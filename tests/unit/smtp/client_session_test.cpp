@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "mail/smtp/dot_stuffer.hpp"
+#include "mail/codec/dot_stuffer.hpp"
 #include "mail/smtp/reply_reader.hpp"
 
 namespace mxlab::smtp {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace mxlab::config {
+namespace mxlab {
 
 constexpr char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -29,4 +29,4 @@ constexpr bool istarts_with(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
-}  // namespace mxlab::config
+}  // namespace mxlab

@@ -1,12 +1,12 @@
-// Conversions between the config's IpAddr and Asio's address, for every server and the resolver (header-only: config itself never includes Asio).
+// Conversions between mxlab's IpAddr and Asio's address, for every server and the resolver (header-only: config itself never includes Asio).
 #pragma once
 
 #include <algorithm>
 
-#include "config/config.hpp"
 #include "core/asio.hpp"
+#include "core/ip_address.hpp"
 
-namespace mxlab::config {
+namespace mxlab {
 
 inline asio::ip::address to_asio(const IpAddr& a) {
     if (a.v6) {
@@ -38,4 +38,4 @@ inline IpAddr from_asio(const asio::ip::address& a) {
     return r;
 }
 
-}  // namespace mxlab::config
+}  // namespace mxlab

@@ -1,5 +1,5 @@
-// Tests for mail/date: RFC 5322 date-times in UTC and in a zone, and the local zone's offset.
-#include "mail/date.hpp"
+// Tests for mail/codec/date: RFC 5322 date-times in UTC and in a zone, and the local zone's offset.
+#include "mail/codec/date.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// Tests for mail/smtp/dot_stuffer: dots at line starts, the end-of-data line, and the same bytes wherever the message is split.
-#include "mail/smtp/dot_stuffer.hpp"
+// Tests for mail/codec/dot_stuffer: dots at line starts, the end-of-data line, and the same bytes wherever the message is split.
+#include "mail/codec/dot_stuffer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // Looking for dots rather than line ends keeps the common cases at memcpy
 // speed: a base64 attachment has no '.' at all (one memchr, one append), and
 // text has a dot or two per line, mostly inside it.
-#include "mail/smtp/dot_stuffer.hpp"
+#include "mail/codec/dot_stuffer.hpp"
 
 #include <cstring>
 

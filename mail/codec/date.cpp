@@ -1,5 +1,5 @@
 // RFC 5322 date-times without strftime, so that no locale can change the day and month names; see date.hpp.
-#include "mail/date.hpp"
+#include "mail/codec/date.hpp"
 
 #include <cstdio>
 #include <ctime>
