@@ -195,7 +195,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const auto del = session.deleted();
             check(!del.empty());
             for (std::size_t i = 0; i < del.size(); ++i) check(del[i] < session.maildrop().size() && (i == 0 || del[i - 1] < del[i]));
-            session.updated(in->choice() != 0);
+            switch (in->choice() % 3) {  // the store's three answers to the deletions
+                case 0: session.updated(Session::UpdateOutcome::done); break;
+                case 1: session.updated(Session::UpdateOutcome::failed); break;
+                default: session.updated(Session::UpdateOutcome::mailbox_gone); break;
+            }
             updated = true;
             break;
         }
