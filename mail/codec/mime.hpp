@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,6 +102,25 @@ struct MimeWork {
 // Parses a whole message (CRLF or bare LF line ends, any bytes). Never fails:
 // malformed MIME gives the structure a lenient reader would see.
 MessageStructure parse_mime(std::string_view message, const MimeLimits& limits = {}, MimeWork* work = nullptr);
+
+// The same parse fed in pieces as they pass (a message staged in chunks):
+// finish() gives exactly what parse_mime gives for the bytes fed, however
+// they were split. It keeps the current line, the open boundaries and the
+// structure so far, never the body. feed() after finish() is not allowed.
+class MimeParser {
+public:
+    explicit MimeParser(const MimeLimits& limits = {});
+    MimeParser(MimeParser&&) noexcept;
+    MimeParser& operator=(MimeParser&&) noexcept;
+    ~MimeParser();
+
+    void feed(std::string_view chunk);
+    MessageStructure finish(MimeWork* work = nullptr);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // The part an IMAP section number names (RFC 3501 section 6.4.5): "1.2" is
 // {1, 2}, and {} the whole message (part 0). Each number picks a body part

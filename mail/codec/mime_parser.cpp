@@ -1,4 +1,4 @@
-// The MIME parser: one forward pass over a message's lines builds the part tree with offsets, line counts and the header fields IMAP needs.
+// The MIME parser: one forward pass over a message's lines, fed in chunks of any size, builds the part tree with offsets, line counts and the header fields IMAP needs.
 //
 // Our own parser rather than GMime (libgmime-3.0), because IMAP needs what
 // GMime does not promise and the appliance does not want what GMime brings:
@@ -34,6 +34,13 @@
 // body parts of any multipart are not listed (their bytes stay inside that
 // multipart). Memory is the part vector plus the header values kept, so
 // proportional to the part count and header bytes.
+// Incremental (MimeParser::feed): the store parses a 50 MB message as its
+// chunks pass, never holding it whole. What it keeps between chunks is the
+// current line only: whole inside a header (a field may be kept), else its
+// first kLineWindow bytes, enough to match any open boundary. A line that
+// lies inside one chunk is not copied at all. The parse is a stack of open
+// entities (the recursion of a one-view parser made explicit), each a state
+// that takes the next line or hands it to its parent when it ends there.
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
@@ -48,30 +55,87 @@ namespace {
 // RFC 2046 allows 70 bytes; longer ones are tolerated up to the longest
 // line RFC 5322 allows, which also bounds one line's walk down the trie.
 constexpr std::size_t kMaxBoundary = 998;
+// Of a body line split across chunks, the bytes kept: "--", the longest
+// boundary, the "--" that may close it, and some slack.
+constexpr std::size_t kLineWindow = kMaxBoundary + 16;
 
+// One line: where it starts, how long it is, and its content (without the
+// line break): whole in a header, possibly only its first kLineWindow bytes
+// in a body (content.size() <= content_length).
 struct Line {
-    std::size_t start = 0, content_end = 0, next = 0;
+    std::uint64_t start = 0, next = 0;
+    std::uint64_t content_length = 0;
+    std::string_view content;
     bool has_lf = false, bare_lf = false;
     // Whether the line starts with "--", and the text after it.
     bool dashes = false;
     std::string_view candidate;
 };
 
-// The fields one entity's header contributes, raw. As in Dovecot, the first
-// Content-* field counts, the last Date, Subject, In-Reply-To and
-// Message-ID, and every address field (two From: fields give two senders).
+// The fields one entity's header contributes, raw (folded lines joined with
+// their line breaks). As in Dovecot, the first Content-* field counts, the
+// last Date, Subject, In-Reply-To and Message-ID, and every address field
+// (two From: fields give two senders).
 struct Fields {
-    std::optional<std::string_view> content_type, encoding, id, description, disposition, language, location, md5;
-    std::optional<std::string_view> date, subject, in_reply_to, message_id;
-    std::vector<std::string_view> from, sender, reply_to, to, cc, bcc;
+    std::optional<std::string> content_type, encoding, id, description, disposition, language, location, md5;
+    std::optional<std::string> date, subject, in_reply_to, message_id;
+    std::vector<std::string> from, sender, reply_to, to, cc, bcc;
 };
 
-class Parser {
-public:
-    Parser(std::string_view message, const MimeLimits& limits) : m_(message), limits_(limits) {}
+// Where a field's value goes: kept if first, kept if last, or added.
+struct Slot {
+    std::optional<std::string>* first = nullptr;
+    std::optional<std::string>* last = nullptr;
+    std::vector<std::string>* all = nullptr;
+    bool any() const { return first != nullptr || last != nullptr || all != nullptr; }
+};
 
-    MessageStructure run(MimeWork& work) {
-        entity(0, 0, false, true);
+// Where an entity's bytes end, with the LF and bare LF counts there.
+struct End {
+    std::uint64_t at;
+    std::uint64_t lf, bare;
+};
+
+}  // namespace
+
+class MimeParser::Impl {
+public:
+    explicit Impl(const MimeLimits& limits) : limits_(limits) {
+        if (limits_.max_parts == 0) limits_.max_parts = 1;
+        if (limits_.max_depth == 0) limits_.max_depth = 1;
+        start_entity(0, 0, false, true);
+    }
+
+    void feed(std::string_view chunk) {
+        while (!chunk.empty()) {
+            const void* lf = std::memchr(chunk.data(), '\n', chunk.size());
+            const std::size_t take = lf == nullptr ? chunk.size() : static_cast<std::size_t>(static_cast<const char*>(lf) - chunk.data()) + 1;
+            if (lf != nullptr && line_length_ == 0) {
+                // The whole line is in this chunk: read it where it is.
+                const bool bare = take == 1 || chunk[take - 2] != '\r';
+                complete(chunk.substr(0, take), take, true, bare);
+            } else {
+                append(chunk.substr(0, take));
+                if (lf != nullptr) {
+                    const bool bare = line_length_ == 1 || before_last_ != '\r';
+                    complete(buffer_, line_length_, true, bare);
+                }
+            }
+            chunk.remove_prefix(take);
+        }
+    }
+
+    MessageStructure finish(MimeWork& work) {
+        if (line_length_ > 0) complete(buffer_, line_length_, false, false);
+        while (!stack_.empty()) {
+            Frame& fr = stack_.back();
+            if (fr.state == State::header) {
+                end_header();
+                continue;
+            }
+            if (fr.state == State::multipart && fr.open) pop();
+            end_entity(false);
+        }
         work.steps += steps_;
         work.peak_trie_nodes = std::max<std::uint64_t>(work.peak_trie_nodes, peak_nodes_);
         return std::move(out_);
@@ -83,29 +147,64 @@ private:
         bool close = false;
     };
 
-    Line line_at(std::size_t p) {
-        if (cached_line_valid_ && cached_line_.start == p) return cached_line_;
-        Line l;
-        l.start = p;
-        const void* lf = std::memchr(m_.data() + p, '\n', m_.size() - p);
-        if (lf == nullptr) {
-            l.content_end = l.next = m_.size();
+    enum class State : std::uint8_t {
+        header,     // reading header fields
+        leaf,       // a body up to a delimiter of an open multipart
+        multipart,  // its body parts, opened at each of its delimiters
+        message,    // its embedded message is open above it
+    };
+
+    // One open entity, what the one-view parser kept in a recursive call.
+    struct Frame {
+        State state = State::header;
+        std::uint32_t index = 0, depth = 0;
+        bool digest_child = false, message_root = false;
+        // The header so far: fields, and the one being read.
+        Fields fields;
+        Slot current;
+        std::string value;
+        MimePart part;  // filled here, moved in at the end: children may grow out_.parts
+        std::uint64_t body_start = 0, lf_start = 0, bare_start = 0;
+        // A multipart's level in the trie, whether it is still open (not
+        // closed by its close delimiter), and whether it is a digest.
+        std::uint32_t mine = 0;
+        bool open = false, digest = false;
+        // An embedded message's end, once its message ended.
+        std::optional<End> inner;
+    };
+
+    // Part of a line that continues past this chunk: kept whole inside a
+    // header, else only the window a delimiter match needs.
+    void append(std::string_view piece) {
+        if (line_length_ == 0) whole_line_ = !stack_.empty() && stack_.back().state == State::header;
+        line_length_ += piece.size();
+        const std::size_t keep = whole_line_ ? piece.size() : std::min(piece.size(), kLineWindow - std::min(kLineWindow, buffer_.size()));
+        buffer_.append(piece.substr(0, keep));
+        if (piece.size() >= 2) {
+            before_last_ = piece[piece.size() - 2];
         } else {
-            const auto at = static_cast<std::size_t>(static_cast<const char*>(lf) - m_.data());
-            l.next = at + 1;
-            l.has_lf = true;
-            l.bare_lf = at == p || m_[at - 1] != '\r';
-            l.content_end = l.bare_lf ? at : at - 1;
+            before_last_ = last_;
         }
-        steps_ += l.next - p;
-        if (l.content_end - p >= 2 && m_[p] == '-' && m_[p + 1] == '-') {
+        last_ = piece.back();
+    }
+
+    void complete(std::string_view raw, std::uint64_t length, bool has_lf, bool bare) {
+        Line l;
+        l.start = pos_;
+        l.next = pos_ + length;
+        l.has_lf = has_lf;
+        l.bare_lf = has_lf && bare;
+        l.content_length = length - (has_lf ? (l.bare_lf ? 1 : 2) : 0);
+        l.content = raw.substr(0, std::min<std::uint64_t>(raw.size(), l.content_length));
+        steps_ += length;
+        if (l.content_length >= 2 && l.content[0] == '-' && l.content[1] == '-') {
             l.dashes = true;
-            l.candidate = m_.substr(p + 2, l.content_end - p - 2);
+            l.candidate = l.content.substr(2);
         }
-        cached_line_ = l;
-        cached_line_valid_ = true;
         match_valid_ = false;
-        return l;
+        process(l);
+        buffer_.clear();
+        line_length_ = 0;
     }
 
     // Moves past a line; `text` says whether it was body text (a leaf's,
@@ -115,6 +214,58 @@ private:
         if (l.has_lf) ++lf_;
         if (l.bare_lf) ++bare_;
         after_text_ = text;
+        previous_bare_ = l.bare_lf;
+    }
+
+    // The line goes to the innermost open entity; one that ends at it (a
+    // delimiter of an outer multipart) hands it on to its parent.
+    void process(const Line& l) {
+        for (;;) {
+            if (stack_.empty()) {  // past the message's end: nothing reads on
+                advance(l, true);
+                return;
+            }
+            Frame& fr = stack_.back();
+            switch (fr.state) {
+            case State::header:
+                if (match(l).level >= 0) {
+                    end_header();
+                    continue;
+                }
+                header_line(fr, l);
+                return;
+            case State::leaf:
+                if (match(l).level >= 0) {
+                    end_entity(true);
+                    continue;
+                }
+                advance(l, true);
+                return;
+            case State::multipart: {
+                const Match h = match(l);
+                if (h.level < 0) {
+                    advance(l, true);
+                    return;
+                }
+                if (static_cast<std::uint32_t>(h.level) != fr.mine || !fr.open) {  // an outer delimiter ends this body
+                    if (fr.open) pop();
+                    end_entity(true);
+                    continue;
+                }
+                advance(l, false);
+                if (h.close) {
+                    pop();  // the epilogue runs to an outer delimiter
+                    fr.open = false;
+                    return;
+                }
+                if (out_.parts.size() < limits_.max_parts) start_entity(fr.index, fr.depth + 1, fr.digest, false);
+                return;
+            }
+            case State::message:  // its message ended at this line
+                end_entity(true);
+                continue;
+            }
+        }
     }
 
     // Whether the line is a delimiter of an open multipart, and whose: one
@@ -123,7 +274,7 @@ private:
     // boundary appear in its entirety following the CRLF" (whatever follows,
     // trailing whitespace included, as Dovecot matches too).
     Match match(const Line& l) {
-        if (match_valid_ && matched_line_ == l.start) return match_;
+        if (match_valid_) return match_;
         Match result;
         const std::string_view text = l.candidate;
         std::size_t matched_length = 0;
@@ -143,7 +294,6 @@ private:
             result.close = result.level >= 0 && text.substr(matched_length, 2) == "--";
         }
         match_valid_ = true;
-        matched_line_ = l.start;
         match_ = result;
         return result;
     }
@@ -153,7 +303,7 @@ private:
     }
 
     std::uint32_t push(std::string_view boundary) {
-        Open open{boundary, 0, boundary.size(), static_cast<std::uint32_t>(trie_levels_.size())};
+        Open open{std::string(boundary), 0, boundary.size(), static_cast<std::uint32_t>(trie_levels_.size())};
         std::uint32_t node = 0;
         for (std::size_t i = 0; i < boundary.size(); ++i) {
             const auto [edge, added] = trie_edges_.try_emplace(edge_key(node, boundary[i]),
@@ -168,7 +318,7 @@ private:
         peak_nodes_ = std::max(peak_nodes_, trie_levels_.size());
         const auto level = static_cast<std::uint32_t>(levels_.size());
         trie_levels_[node].push_back(level);
-        levels_.push_back(open);
+        levels_.push_back(std::move(open));
         match_valid_ = false;
         return level;
     }
@@ -177,7 +327,7 @@ private:
     // added serve no other open boundary: they go, and the trie never holds
     // more than the open boundaries' bytes.
     void pop() {
-        const Open open = levels_.back();
+        const Open open = std::move(levels_.back());
         levels_.pop_back();
         trie_levels_[open.node].pop_back();
         std::uint32_t node = 0;
@@ -190,55 +340,43 @@ private:
         match_valid_ = false;
     }
 
-    // Reads header fields up to the blank line (or a delimiter, or the end).
-    Fields header() {
-        Fields f;
-        Slot current;
-        std::size_t value_start = 0;
-        auto finish = [&](std::size_t value_end) {
-            const std::string_view value = m_.substr(value_start, value_end - value_start);
-            if (current.first != nullptr && !current.first->has_value()) *current.first = value;
-            if (current.last != nullptr) *current.last = value;
-            if (current.all != nullptr) current.all->push_back(value);
-            current = {};
-        };
-        std::size_t last_end = pos_;
-        while (pos_ < m_.size()) {
-            const Line l = line_at(pos_);
-            if (match(l).level >= 0) break;
-            if (l.content_end == l.start) {
-                advance(l, false);
-                break;
-            }
-            const char first = m_[l.start];
-            if (first == ' ' || first == '\t') {
-                last_end = l.content_end;  // a folded line continues the field
-                advance(l, false);
-                continue;
-            }
-            finish(last_end);
-            const std::string_view text = m_.substr(l.start, l.content_end - l.start);
-            const auto colon = text.find(':');
-            if (colon != std::string_view::npos) {
-                std::string_view name = text.substr(0, colon);
-                while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-                current = slot(f, name);
-                value_start = l.start + colon + 1;
-                steps_ += colon;
-            }
-            last_end = l.content_end;
+    // One header line that is not a delimiter: the blank line ends the
+    // header, a folded line continues the field, any other starts one.
+    void header_line(Frame& fr, const Line& l) {
+        if (l.content_length == 0) {
             advance(l, false);
+            end_header();
+            return;
         }
-        finish(last_end);
-        return f;
+        const char first = l.content[0];
+        if (first == ' ' || first == '\t') {
+            if (fr.current.any()) {
+                fr.value += previous_bare_ ? "\n" : "\r\n";
+                fr.value += l.content;
+            }
+            advance(l, false);
+            return;
+        }
+        finish_field(fr);
+        const auto colon = l.content.find(':');
+        if (colon != std::string_view::npos) {
+            std::string_view name = l.content.substr(0, colon);
+            while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+            fr.current = slot(fr.fields, name);
+            if (fr.current.any()) fr.value.assign(l.content.substr(colon + 1));
+            steps_ += colon;
+        }
+        advance(l, false);
     }
 
-    // Where a field's value goes: kept if first, kept if last, or added.
-    struct Slot {
-        std::optional<std::string_view>* first = nullptr;
-        std::optional<std::string_view>* last = nullptr;
-        std::vector<std::string_view>* all = nullptr;
-    };
+    static void finish_field(Frame& fr) {
+        Slot& s = fr.current;
+        if (s.first != nullptr && !s.first->has_value()) *s.first = fr.value;
+        if (s.last != nullptr) *s.last = fr.value;
+        if (s.all != nullptr) s.all->push_back(fr.value);
+        s = {};
+        fr.value.clear();
+    }
 
     static Slot slot(Fields& f, std::string_view name) {
         if (name.size() > 8 && ascii_iequals(name.substr(0, 8), "content-")) {
@@ -266,14 +404,14 @@ private:
         return {};
     }
 
-    static std::optional<std::string> text(const std::optional<std::string_view>& raw) {
+    static std::optional<std::string> text(const std::optional<std::string>& raw) {
         if (!raw) return std::nullopt;
         return unfold(*raw);
     }
 
-    static std::vector<Address> addresses(const std::vector<std::string_view>& fields) {
+    static std::vector<Address> addresses(const std::vector<std::string>& fields) {
         std::vector<Address> list;
-        for (const auto raw : fields) {
+        for (const auto& raw : fields) {
             auto more = parse_address_list(unfold(raw));
             list.insert(list.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
         }
@@ -301,7 +439,7 @@ private:
         return e;
     }
 
-    void describe(MimePart& p, const Fields& f, bool digest_child) {
+    static void describe(MimePart& p, const Fields& f, bool digest_child) {
         std::optional<ContentType> ct;
         if (f.content_type) ct = parse_content_type(unfold(*f.content_type));
         if (ct) {
@@ -332,15 +470,8 @@ private:
         if (f.language) p.languages = parse_languages(unfold(*f.language));
     }
 
-    // Where an entity's bytes end, with the LF and bare LF counts there.
-    struct End {
-        std::size_t at;
-        std::uint64_t lf, bare;
-    };
-
-    // One entity from pos_ (a line start): its header, then its body up to
-    // a delimiter line of an open multipart or the end.
-    End entity(std::uint32_t parent, std::uint32_t depth, bool digest_child, bool message_root) {
+    // An entity from pos_ (a line start): its header comes first.
+    void start_entity(std::uint32_t parent, std::uint32_t depth, bool digest_child, bool message_root) {
         const auto index = static_cast<std::uint32_t>(out_.parts.size());
         out_.parts.emplace_back();
         last_child_.push_back(0);
@@ -354,115 +485,103 @@ private:
             last_child_[parent] = index;
         }
         out_.parts[index].header_start = pos_;
-        const Fields f = header();
-        MimePart part;  // filled here, moved in at the end: children may grow out_.parts
-        const std::size_t body_start = pos_;
-        const std::uint64_t lf_start = lf_, bare_start = bare_;
-        describe(part, f, digest_child);
-        if (message_root) part.envelope = envelope(f);
+        Frame fr;
+        fr.index = index;
+        fr.depth = depth;
+        fr.digest_child = digest_child;
+        fr.message_root = message_root;
+        stack_.push_back(std::move(fr));
+    }
 
-        const bool deeper = depth + 1 < limits_.max_depth;
-        std::optional<End> inner;
+    // The header ended (blank line, a delimiter, or the end): what the body
+    // is decides how its lines are read.
+    void end_header() {
+        Frame& fr = stack_.back();
+        finish_field(fr);
+        fr.body_start = pos_;
+        fr.lf_start = lf_;
+        fr.bare_start = bare_;
+        describe(fr.part, fr.fields, fr.digest_child);
+        if (fr.message_root) fr.part.envelope = envelope(fr.fields);
+        fr.fields = {};
+
+        const bool deeper = fr.depth + 1 < limits_.max_depth;
         std::optional<std::string_view> boundary;
-        for (const auto& prm : part.params) {
+        for (const auto& prm : fr.part.params) {
             if (ascii_iequals(prm.name, "boundary")) {
                 boundary = prm.value;
                 break;
             }
         }
+        fr.state = State::leaf;  // a leaf, also a message past the limits
         // Like Dovecot, an encoded message/rfc822 (which RFC 2046 section
         // 5.2.1 forbids) is still read as a message.
-        if (ascii_iequals(part.type, "multipart")) {
+        if (ascii_iequals(fr.part.type, "multipart")) {
             // Without a boundary, or too deep: a multipart with no parts. An
             // empty boundary (RFC 2046 wants 1 to 70 bytes) makes every line
             // starting with "--" a delimiter, as in Dovecot.
-            part.kind = PartKind::multipart;
+            fr.part.kind = PartKind::multipart;
             if (boundary && boundary->size() <= kMaxBoundary && deeper) {
-                multipart_body(index, depth, *boundary, ascii_iequals(part.subtype, "digest"));
-            } else {
-                skip_to_delimiter();
+                fr.state = State::multipart;
+                fr.mine = push(*boundary);
+                fr.open = true;
+                fr.digest = ascii_iequals(fr.part.subtype, "digest");
             }
-        } else if (is_embedded_message(part) && deeper && out_.parts.size() < limits_.max_parts) {
-            part.kind = PartKind::message;
-            inner = entity(index, depth + 1, false, true);
-        } else {
-            skip_to_delimiter();  // a leaf, also a message past the limits
+        } else if (is_embedded_message(fr.part) && deeper && out_.parts.size() < limits_.max_parts) {
+            fr.part.kind = PartKind::message;
+            fr.state = State::message;
+            const std::uint32_t index = fr.index, depth = fr.depth;
+            start_entity(index, depth + 1, false, true);  // fr is not valid past here
         }
+    }
 
-        // Where this body ends: the end, or before the line break that
-        // precedes the delimiter line at pos_ (RFC 2046 section 5.1.1) when
-        // that break ends a line of body text. As in Dovecot, the break
-        // that ends a header line or a close delimiter line stays where it
-        // is: a message/rfc822 whose multipart closed just before the outer
-        // delimiter keeps it. An embedded message ends where its message does.
+    // The innermost entity ends: at a delimiter line at pos_, or at the end
+    // of the message. Its body ends there, or before the line break that
+    // precedes the delimiter line (RFC 2046 section 5.1.1) when that break
+    // ends a line of body text. As in Dovecot, the break that ends a header
+    // line or a close delimiter line stays where it is: a message/rfc822
+    // whose multipart closed just before the outer delimiter keeps it. An
+    // embedded message ends where its message does.
+    void end_entity(bool at_delimiter) {
+        Frame& fr = stack_.back();
         End e{pos_, lf_, bare_};
-        if (inner) {
-            e = *inner;
-        } else if (pos_ < m_.size() && pos_ > body_start && after_text_) {
+        if (fr.inner) {
+            e = *fr.inner;
+        } else if (at_delimiter && pos_ > fr.body_start && after_text_) {
             e.at = pos_ - 1;  // the LF
             --e.lf;
-            if (e.at > body_start && m_[e.at - 1] == '\r') {
-                --e.at;
-            } else {
+            if (previous_bare_) {
                 --e.bare;
+            } else {
+                --e.at;
             }
         }
-        const auto first_child = out_.parts[index].first_child, next_sibling = out_.parts[index].next_sibling;
-        part.header_start = out_.parts[index].header_start;
-        part.parent = out_.parts[index].parent;
-        part.first_child = first_child;
-        part.next_sibling = next_sibling;
-        part.body_start = body_start;
+        MimePart& stored = out_.parts[fr.index];
+        MimePart& part = fr.part;
+        part.header_start = stored.header_start;
+        part.parent = stored.parent;
+        part.first_child = stored.first_child;
+        part.next_sibling = stored.next_sibling;
+        part.body_start = fr.body_start;
         part.end = e.at;
-        part.lines = e.lf - lf_start;
-        part.bare_lf = e.bare - bare_start;
-        out_.parts[index] = std::move(part);
-        return e;
+        part.lines = e.lf - fr.lf_start;
+        part.bare_lf = e.bare - fr.bare_start;
+        stored = std::move(part);
+        stack_.pop_back();
+        if (!stack_.empty() && stack_.back().state == State::message) stack_.back().inner = e;
     }
 
-    void skip_to_delimiter() {
-        while (pos_ < m_.size()) {
-            const Line l = line_at(pos_);
-            if (match(l).level >= 0) return;
-            advance(l, true);
-        }
-    }
-
-    void multipart_body(std::uint32_t index, std::uint32_t depth, std::string_view boundary, bool digest) {
-        const std::uint32_t mine = push(boundary);
-        bool open = true;
-        while (pos_ < m_.size()) {
-            const Line l = line_at(pos_);
-            const Match h = match(l);
-            if (h.level < 0) {
-                advance(l, true);
-                continue;
-            }
-            if (static_cast<std::uint32_t>(h.level) != mine || !open) break;  // an outer delimiter ends this body
-            advance(l, false);
-            if (h.close) {
-                pop();  // the epilogue runs to an outer delimiter
-                open = false;
-                continue;
-            }
-            if (out_.parts.size() < limits_.max_parts) {
-                entity(index, depth + 1, digest, false);
-            }
-        }
-        if (open) pop();
-    }
-
-    std::string_view m_;
     MimeLimits limits_;
     MessageStructure out_;
     std::vector<std::uint32_t> last_child_;
+    std::vector<Frame> stack_;  // the open entities, the message first
     // The open boundaries: a trie over their bytes (node 0 the root; an edge
     // per (node, byte)), the levels whose boundary ends at each node
     // (innermost last: a nested multipart may reuse its parent's boundary),
     // and for each open level, outermost first, its boundary, its node, how
     // many of its bytes were already in the trie and the node count before.
     struct Open {
-        std::string_view boundary;
+        std::string boundary;
         std::uint32_t node;
         std::size_t shared;
         std::uint32_t nodes_before;
@@ -471,29 +590,43 @@ private:
     std::vector<std::vector<std::uint32_t>> trie_levels_{1};
     std::vector<Open> levels_;
     std::size_t peak_nodes_ = 1;
-    std::size_t pos_ = 0;
+    std::uint64_t pos_ = 0;             // where the next line starts
     std::uint64_t lf_ = 0, bare_ = 0;  // LFs and bare LFs before pos_
     bool after_text_ = false;          // the line before pos_ was body text
+    bool previous_bare_ = false;       // ... and ended in a bare LF
     std::uint64_t steps_ = 0;
-    Line cached_line_;
-    bool cached_line_valid_ = false;
     Match match_;
-    std::size_t matched_line_ = 0;
     bool match_valid_ = false;
+    // The line being read across chunks: its length so far, its kept bytes,
+    // whether it is kept whole, and its last two bytes (a CR before the LF).
+    std::uint64_t line_length_ = 0;
+    std::string buffer_;
+    bool whole_line_ = false;
+    char last_ = 0, before_last_ = 0;
 };
 
-}  // namespace
+MimeParser::MimeParser(const MimeLimits& limits) : impl_(std::make_unique<Impl>(limits)) {}
+MimeParser::MimeParser(MimeParser&&) noexcept = default;
+MimeParser& MimeParser::operator=(MimeParser&&) noexcept = default;
+MimeParser::~MimeParser() = default;
+
+void MimeParser::feed(std::string_view chunk) { impl_->feed(chunk); }
+
+MessageStructure MimeParser::finish(MimeWork* work) {
+    MimeWork local;
+    auto result = impl_->finish(work != nullptr ? *work : local);
+    impl_.reset();
+    return result;
+}
 
 bool is_embedded_message(const MimePart& part) {
     return ascii_iequals(part.type, "message") && (ascii_iequals(part.subtype, "rfc822") || ascii_iequals(part.subtype, "global"));
 }
 
 MessageStructure parse_mime(std::string_view message, const MimeLimits& limits, MimeWork* work) {
-    MimeWork local;
-    MimeLimits effective = limits;
-    if (effective.max_parts == 0) effective.max_parts = 1;
-    if (effective.max_depth == 0) effective.max_depth = 1;
-    return Parser(message, effective).run(work != nullptr ? *work : local);
+    MimeParser parser(limits);
+    parser.feed(message);
+    return parser.finish(work);
 }
 
 }  // namespace mxlab::codec

@@ -7,7 +7,9 @@
 // text is well-formed IMAP (balanced parentheses, quoted strings without
 // CR, LF or 8-bit bytes, literals as long as they say); and a stored form
 // with one byte changed decodes to something as safe or not at all; header
-// text decodes to valid UTF-8.
+// text decodes to valid UTF-8; and the message fed to MimeParser in pieces
+// (split where the input's own bytes say) parses to the same stored form,
+// with the same work.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -119,6 +121,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string stored = encode_structure(s);
         const auto back = decode_structure(stored);
         check(back.has_value() && *back == s);
+        for (const std::size_t step : {std::size_t{1}, std::size_t{0}}) {
+            MimeParser pieces(limits);
+            MimeWork piece_work;
+            for (std::size_t i = 0, k = 0; i < size; i += step != 0 ? step : 1 + data[k++ % size] % 64) {
+                pieces.feed(message.substr(i, step != 0 ? step : 1 + data[k % size] % 64));
+            }
+            check(encode_structure(pieces.finish(&piece_work)) == stored && piece_work.steps == work.steps);
+        }
         const std::string text = render_bodystructure(s) + render_envelope(s);
         check(render_bodystructure(*back) + render_envelope(*back) == text);
         render_all(s);
