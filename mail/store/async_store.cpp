@@ -119,6 +119,10 @@ asio::awaitable<Result<MessageReader>> AsyncStore::open_message(MailboxRef mailb
     co_return co_await run([&](Store& s) { return s.open_message(mailbox, uid); });
 }
 
+asio::awaitable<Result<codec::MessageStructure>> AsyncStore::structure(MailboxRef mailbox, Uid uid) {
+    co_return co_await run([&](Store& s) { return s.structure(mailbox, uid); });
+}
+
 asio::awaitable<Result<std::vector<FlagChange>>> AsyncStore::store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags) {
     co_return co_await write<std::vector<FlagChange>>(
         [&](Callback<std::vector<FlagChange>> done) { store_.store_flags(mailbox, uids, op, flags, std::move(done)); });

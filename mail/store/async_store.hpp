@@ -80,6 +80,7 @@ public:
     asio::awaitable<Result<OpenedMailbox>> open_mailbox(std::string user, std::string name);
     asio::awaitable<Result<std::vector<MessageInfo>>> messages(MailboxRef mailbox, UidSet uids = all_uids());
     asio::awaitable<Result<MessageReader>> open_message(MailboxRef mailbox, Uid uid);
+    asio::awaitable<Result<codec::MessageStructure>> structure(MailboxRef mailbox, Uid uid);
     asio::awaitable<Result<std::vector<FlagChange>>> store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags);
     asio::awaitable<Result<FlagStoreResult>> store_flags(MailboxRef mailbox, UidSet uids, FlagOp op, Flags flags, ModSeq unchanged_since);
     asio::awaitable<Result<Changes>> changes_since(MailboxRef mailbox, ModSeq since);

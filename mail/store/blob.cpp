@@ -6,6 +6,7 @@
 #include <rocksdb/snapshot.h>
 #include <rocksdb/write_batch.h>
 
+#include "mail/codec/mime.hpp"
 #include "mail/store/blob_ops.hpp"
 #include "mail/store/db.hpp"
 #include "mail/store/keys.hpp"
@@ -32,6 +33,7 @@ StagedBlob& StagedBlob::operator=(StagedBlob&& o) noexcept {
         id_ = o.id_;
         size_ = o.size_;
         chunks_ = o.chunks_;
+        structure_ = std::move(o.structure_);
     }
     return *this;
 }
@@ -40,6 +42,13 @@ void StagedBlob::discard() {
     if (db_) delete_chunks(*db_, id_, chunks_);
     db_ = nullptr;
 }
+
+BlobWriter::BlobWriter(const Db& db, std::atomic<BlobId>& next_blob)
+    : db_(&db), id_(next_blob.fetch_add(1)), parser_(std::make_unique<codec::MimeParser>()) {}
+BlobWriter::BlobWriter() : db_(nullptr), id_(0) {}
+BlobWriter::BlobWriter(BlobWriter&& o) noexcept
+    : db_(std::exchange(o.db_, nullptr)), id_(o.id_), size_(o.size_), chunks_(o.chunks_), buffer_(std::move(o.buffer_)),
+      parser_(std::move(o.parser_)) {}
 
 BlobWriter::~BlobWriter() {
     if (db_ && chunks_ > 0) delete_chunks(*db_, id_, chunks_);
@@ -56,6 +65,7 @@ Status BlobWriter::flush_chunk() {
 
 Status BlobWriter::append(std::string_view bytes) {
     if (!db_) return make_error(Errc::invalid, "message writer is finished or its store is closed");
+    parser_->feed(bytes);
     while (!bytes.empty()) {
         std::size_t room = chunk_size - buffer_.size();
         std::size_t n = std::min(room, bytes.size());
@@ -75,7 +85,8 @@ Result<StagedBlob> BlobWriter::finish() {
     if (!buffer_.empty()) {
         if (auto s = flush_chunk(); !s) return s.error();
     }
-    StagedBlob staged(*db_, id_, size_, chunks_);
+    StagedBlob staged(*db_, id_, size_, chunks_, codec::encode_structure(parser_->finish()));
+    parser_.reset();
     db_ = nullptr;
     return staged;
 }
@@ -110,6 +121,8 @@ Result<BlobId> store_blob(WriteTxn& txn, const MessageSource& source, std::uint6
         if (h.chunks) txn.put(Cf::blob_data, keys::blob_chunk(id, 0), source.raw);
     }
     txn.put(Cf::blob_meta, keys::blob(id), encode(h));
+    const std::string_view structure = source.staged ? std::string_view(source.staged->structure()) : source.structure;
+    if (!structure.empty()) txn.put(Cf::structures, keys::blob(id), structure);
     return id;
 }
 
@@ -132,6 +145,7 @@ Status drop_blob_refs(WriteTxn& txn, BlobId id, std::uint64_t n) {
         return {};
     }
     txn.del(Cf::blob_meta, keys::blob(id));
+    txn.del(Cf::structures, keys::blob(id));
     for (std::uint32_t i = 0; i < h->chunks; ++i) txn.del(Cf::blob_data, keys::blob_chunk(id, i));
     return {};
 }
@@ -145,6 +159,7 @@ struct MessageReader::Impl {
     rocksdb::ManagedSnapshot snapshot;
     BlobHeader header;
     std::uint64_t pos = 0;
+    std::uint64_t chunks_read = 0;
     rocksdb::PinnableSlice pinned;
 };
 
@@ -155,6 +170,7 @@ MessageReader::~MessageReader() = default;
 
 std::uint64_t MessageReader::size() const { return impl_->header.size; }
 std::uint64_t MessageReader::position() const { return impl_->pos; }
+std::uint64_t MessageReader::chunks_read() const { return impl_->chunks_read; }
 void MessageReader::seek(std::uint64_t offset) { impl_->pos = std::min(offset, impl_->header.size); }
 
 Result<std::string_view> MessageReader::next() {
@@ -168,6 +184,7 @@ Result<std::string_view> MessageReader::next() {
     ro.fill_cache = false;  // one pass over a big message should not evict the hot metadata
     m.pinned.Reset();
     auto s = m.db.get()->Get(ro, m.db.cf(Cf::blob_data), keys::blob_chunk(m.id, chunk), &m.pinned);
+    ++m.chunks_read;
     if (s.IsNotFound() || (s.ok() && m.pinned.size() != expect))
         return make_error(Errc::corrupt, "message body " + std::to_string(m.id) + " chunk " + std::to_string(chunk) + " is missing or short");
     if (!s.ok()) return db_error(s, "read message");
@@ -188,6 +205,34 @@ Result<std::string> MessageReader::read(std::uint64_t offset, std::uint64_t leng
         out.append(piece->substr(0, length - out.size()));
     }
     return out;
+}
+
+Result<std::string> parse_blob(MessageReader& reader) {
+    codec::MimeParser parser;
+    for (;;) {
+        auto piece = reader.next();
+        if (!piece) return piece.error();
+        if (piece->empty()) break;
+        parser.feed(*piece);
+    }
+    return codec::encode_structure(parser.finish());
+}
+
+Result<codec::MessageStructure> load_structure(const Db& db, BlobId id, const rocksdb::Snapshot* snapshot) {
+    DbRead kv(db, snapshot);
+    auto h = load_blob_header(kv, id);
+    if (!h) return h.error();
+    auto stored = kv.get(Cf::structures, keys::blob(id));
+    if (!stored) return stored.error();
+    if (*stored) {
+        if (auto s = codec::decode_structure(**stored, h->size)) return std::move(*s);
+    }
+    auto reader = open_blob(db, id, snapshot != nullptr ? db.get()->GetSnapshot() : nullptr);
+    if (!reader) return reader.error();
+    auto parsed = parse_blob(*reader);
+    if (!parsed) return parsed.error();
+    if (auto s = codec::decode_structure(*parsed, h->size)) return std::move(*s);
+    return make_error(Errc::corrupt, "the structure of message body " + std::to_string(id) + " does not decode");
 }
 
 Result<MessageReader> open_blob(const Db& db, BlobId id, const rocksdb::Snapshot* snapshot) {

@@ -7,7 +7,7 @@
 //
 //  column family  key                                      value (records.hpp; first byte = record version)
 //  -------------  ---------------------------------------  ------------------------------------------------
-//  default        "schema"                                 decimal schema version ("2"; upgrade.hpp)
+//  default        "schema"                                 decimal schema version ("3"; upgrade.hpp)
 //  counters       "mailbox_id"                             be64 next mailbox id (ids are never reused)
 //                 "uidvalidity"                            be64 next UIDVALIDITY (never below the clock)
 //                 "queue_id"                               be64 next queue id
@@ -24,6 +24,8 @@
 //                                                          absent while it has none
 //  blob_meta      be64 blob id                             BlobHeader: size, chunk size, chunks, refcount
 //  blob_data      be64 blob id, be32 chunk index           up to chunk_size raw message bytes
+//  structures     be64 blob id                             the message's MIME structure (codec's
+//                                                          encode_structure: parts, offsets, ENVELOPE)
 //  queue          be64 queue id                            QueueRecord: sender, recipients with state and
 //                                                          last error, created, next try, attempts,
 //                                                          last error, blob id, size
@@ -39,6 +41,12 @@
 //    message stream out one pinned chunk at a time. blob_meta is small and hot
 //    (refcounts change), blob_data is large and write-once, so each family gets
 //    its own tuning (blob_data keeps values in RocksDB blob files).
+//  - A message's MIME structure is parsed once, as its bytes pass into the
+//    store (off the writer thread), and kept beside its blob under the same
+//    id: written in the batch that writes the blob header, shared by every
+//    copy, deleted with the last reference. IMAP's BODYSTRUCTURE, ENVELOPE
+//    and BODY[section] then read a few hundred bytes, never the message. Its
+//    own family: blob_meta scans (ids at open, store_dump) stay headers only.
 //  - Blob ids are not kept in counters: they are allocated in memory and, at
 //    open, resumed after the largest id present in blob_meta or blob_data, so
 //    chunks can be written before the commit that references them (blob.hpp).
@@ -85,16 +93,18 @@ enum class Cf : int {
     modseqs,
     expunged,
     keywords,
+    structures,
 };
-inline constexpr int cf_count = 12;
+inline constexpr int cf_count = 13;
 
 // RocksDB's names for the families, indexed by Cf.
 inline constexpr std::array<std::string_view, cf_count> cf_names = {
     "default", "counters", "mailboxes", "subscriptions", "messages", "blob_meta", "blob_data", "queue", "queue_due", "modseqs", "expunged", "keywords",
+    "structures",
 };
 
 inline constexpr std::string_view schema_key = "schema";
-inline constexpr int schema_version = 2;  // upgrade.hpp: what each version added
+inline constexpr int schema_version = 3;  // upgrade.hpp: what each version added
 inline constexpr std::string_view counter_mailbox_id = "mailbox_id";
 inline constexpr std::string_view counter_uidvalidity = "uidvalidity";
 inline constexpr std::string_view counter_queue_id = "queue_id";

@@ -261,15 +261,25 @@ Result<std::vector<MessageInfo>> Store::messages(std::string_view user, std::str
     return messages(by_name(user, mailbox), uids);
 }
 
+namespace {
+
+// Message `uid` of the session's mailbox `c`, as of `snap`.
+template <class Ref>
+Result<MessageInfo> lookup_message(const Db& db, const Ref& c, Uid uid, const rocksdb::Snapshot* snap) {
+    DbRead kv(db, snap);
+    auto box = ops::load_mailbox(kv, c);
+    if (!box) return box.error();
+    return ops::find_message(kv, box->rec.id, uid);
+}
+
+}  // namespace
+
 Result<MessageInfo> Store::message(const MailboxRef& mailbox, Uid uid) {
     auto c = canonical(mailbox);
     if (!c) return c.error();
     if (!db_) return closed_error();
     rocksdb::ManagedSnapshot snap(db_->get());
-    DbRead kv(*db_, snap.snapshot());
-    auto box = ops::load_mailbox(kv, *c);
-    if (!box) return box.error();
-    return ops::find_message(kv, box->rec.id, uid);
+    return lookup_message(*db_, *c, uid, snap.snapshot());
 }
 
 Result<MessageInfo> Store::message(std::string_view user, std::string_view mailbox, Uid uid) {
@@ -283,14 +293,24 @@ Result<MessageReader> Store::open_message(const MailboxRef& mailbox, Uid uid) {
     // One snapshot for the lookups and the whole read: an expunge meanwhile
     // cannot make the reader find a half-deleted blob.
     const rocksdb::Snapshot* snap = db_->get()->GetSnapshot();
-    DbRead kv(*db_, snap);
-    auto box = ops::load_mailbox(kv, *c);
-    auto m = box ? ops::find_message(kv, box->rec.id, uid) : Result<MessageInfo>(box.error());
+    auto m = lookup_message(*db_, *c, uid, snap);
     if (!m) {
         db_->get()->ReleaseSnapshot(snap);
         return m.error();
     }
     return store::open_blob(*db_, m->blob, snap);
+}
+
+Result<codec::MessageStructure> Store::structure(const MailboxRef& mailbox, Uid uid) {
+    auto c = canonical(mailbox);
+    if (!c) return c.error();
+    if (!db_) return closed_error();
+    // One snapshot for the lookups and the structure: an expunge meanwhile
+    // cannot leave the message found but its structure gone.
+    rocksdb::ManagedSnapshot snap(db_->get());
+    auto m = lookup_message(*db_, *c, uid, snap.snapshot());
+    if (!m) return m.error();
+    return load_structure(*db_, m->blob, snap.snapshot());
 }
 
 Result<MessageReader> Store::open_message(std::string_view user, std::string_view mailbox, Uid uid) {
@@ -347,9 +367,10 @@ void Store::append(std::string_view user, std::string_view mailbox, std::string_
     auto c = canonical(user, mailbox);
     if (!c) return done(c.error());
     if (auto k = check_keywords(flags); !k) return done(k.error());
+    // Parsed here, on the caller's thread: the writer thread only copies it into the batch.
     submit<AppendResult>(
-        [c = std::move(*c), raw, flags, date, zone](WriteTxn& t) {
-            return ops::append(t, c.user, c.mailbox, MessageSource{raw}, flags, date, zone);
+        [c = std::move(*c), raw, structure = codec::encode_structure(codec::parse_mime(raw)), flags, date, zone](WriteTxn& t) {
+            return ops::append(t, c.user, c.mailbox, MessageSource{raw, nullptr, structure}, flags, date, zone);
         },
         std::move(done));
 }
@@ -494,7 +515,12 @@ void Store::deliver(const Envelope& env, std::string_view raw, Callback<DeliverR
     }
     auto e = canonical(env);
     if (!e) return done(e.error());
-    submit<DeliverResult>([e = std::move(*e), raw](WriteTxn& t) { return ops::deliver(t, e, MessageSource{raw}); }, std::move(done));
+    // Parsed here, on the caller's thread: the writer thread only copies it into the batch.
+    submit<DeliverResult>(
+        [e = std::move(*e), raw, structure = codec::encode_structure(codec::parse_mime(raw))](WriteTxn& t) {
+            return ops::deliver(t, e, MessageSource{raw, nullptr, structure});
+        },
+        std::move(done));
 }
 
 Result<DeliverResult> Store::deliver(const Envelope& env, StagedBlob staged) {

@@ -101,6 +101,10 @@ public:
     Result<MessageInfo> message(const MailboxRef& mailbox, Uid uid);
     Result<MessageReader> open_message(const MailboxRef& mailbox, Uid uid);
     Result<std::string> read_message(const MailboxRef& mailbox, Uid uid);
+    // The message's MIME structure, parsed when it was stored (IMAP
+    // BODYSTRUCTURE, ENVELOPE; BODY[section] is a byte range of it, read
+    // with open_message and MessageReader::read: only the chunks it covers).
+    Result<codec::MessageStructure> structure(const MailboxRef& mailbox, Uid uid);
     // RFC 7162: the messages whose MODSEQ is above `since` and the UIDs
     // expunged after it, from two range scans (keys.hpp); Changes::too_old
     // when the expunges that far back are no longer kept.

@@ -9,6 +9,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "mail/store/blob.hpp"
 #include "mail/store/db.hpp"
 #include "mail/store/keys.hpp"
 #include "mail/store/records.hpp"
@@ -87,6 +88,49 @@ void upgrade_1_to_2(const Db& db, const StoreEventHook& hook) {
     }
 }
 
+// Every blob without a structure gets one, parsed from its chunks.
+void upgrade_2_to_3(const Db& db, const StoreEventHook& hook) {
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t parsed = 0, bytes = 0;
+    // Ids first: the batches below write while blob_meta is walked no more.
+    std::vector<BlobId> ids;
+    std::unique_ptr<rocksdb::Iterator> it(db.get()->NewIterator(rocksdb::ReadOptions(), db.cf(Cf::blob_meta)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ids.push_back(keys::blob_id(it->key().ToStringView()));
+    if (!it->status().ok()) fail(db, "cannot read", it->status());
+    it.reset();
+    rocksdb::WriteBatch batch;
+    auto flush = [&] {
+        if (batch.Count() == 0) return;
+        auto s = db.get()->Write(rocksdb::WriteOptions(), &batch);
+        if (!s.ok()) fail(db, "cannot upgrade", s);
+        batch.Clear();
+    };
+    for (const BlobId id : ids) {
+        std::string existing;
+        auto s = db.get()->Get(rocksdb::ReadOptions(), db.cf(Cf::structures), keys::blob(id), &existing);
+        if (s.ok()) continue;  // done before a crash cut the upgrade short
+        if (!s.IsNotFound()) fail(db, "cannot read", s);
+        auto reader = open_blob(db, id, nullptr);
+        auto structure = reader ? parse_blob(*reader) : Result<std::string>(reader.error());
+        if (!structure)
+            throw StoreOpenError("cannot upgrade the mail store at " + db.path().string() + ": message body " + std::to_string(id) +
+                                 " cannot be read (" + structure.error().message + "); restore data_dir from a backup");
+        bytes += reader->size();
+        s = batch.Put(db.cf(Cf::structures), keys::blob(id), *structure);
+        if (!s.ok()) fail(db, "cannot upgrade", s);
+        ++parsed;
+        if (batch.Count() >= 256) flush();
+    }
+    flush();
+    put_schema(db, 3);
+    if (hook) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        StoreEvent e{StoreEvent::Kind::upgraded, "schema 2 -> 3: " + std::to_string(parsed) + " messages (" + std::to_string(bytes) +
+                                                     " bytes) parsed for their MIME structure in " + std::to_string(ms) + " ms"};
+        hook(e);
+    }
+}
+
 }  // namespace
 
 void open_schema(const Db& db, const StoreEventHook& hook) {
@@ -104,6 +148,7 @@ void open_schema(const Db& db, const StoreEventHook& hook) {
                              "; this mxlab reads up to " + std::to_string(schema_version) +
                              "): run that mxlab or a newer one, or move the directory aside to start with an empty store");
     if (version == 1) upgrade_1_to_2(db, hook);
+    if (version <= 2) upgrade_2_to_3(db, hook);
 }
 
 }  // namespace mxlab::store

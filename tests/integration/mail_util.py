@@ -51,7 +51,8 @@ def dump(lab, *users):
 
 
 def blob_counts(lab):
-    """Stops `lab` if it runs, then returns {"blobs", "chunks", "orphan_chunks"} of its store's message bodies."""
+    """Stops `lab` if it runs, then returns {"blobs", "chunks", "orphan_chunks", "structures", "orphan_structures"}
+    of its store's message bodies and the MIME structures kept beside them."""
     stop_for_dump(lab)
     out = subprocess.run([STORE_DUMP, "--blobs", lab.data_dir], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

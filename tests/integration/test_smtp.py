@@ -171,6 +171,8 @@ class SmtpReceive(unittest.TestCase):
         counts = blob_counts(self.lab)
         self.assertEqual((counts["blobs"], counts["orphan_chunks"]), (1, 0), counts)
         self.assertEqual(counts["chunks"], -(-got[0]["size"] // (256 * 1024)), counts)
+        # Its MIME structure, parsed as the parts went to the store, is kept beside it, and only its.
+        self.assertEqual((counts["structures"], counts["orphan_structures"]), (1, 0), counts)
 
     # SMTP smuggling: a message with "\n.\n" inside is refused whole, and the
     # smuggled second message is not delivered.

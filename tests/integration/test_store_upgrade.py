@@ -43,8 +43,9 @@ class StoreUpgrade(unittest.TestCase):
         shutil.copytree(FIXTURE, os.path.join(lab.data_dir, "store"))
         lab.start()
         lines = upgraded_lines(lab)
-        self.assertEqual(len(lines), 1, lab.log()[-3000:])
+        self.assertEqual(len(lines), 2, lab.log()[-3000:])
         self.assertIn("schema 1 -> 2: 13 mailboxes, 6 messages", lines[0])
+        self.assertIn("schema 2 -> 3: 5 messages (159 bytes) parsed for their MIME structure", lines[1])
 
         pop = poplib.POP3(HOST, lab.ports["pop3"], timeout=10)
         pop.user("wfisk@bigsky.com")
@@ -58,9 +59,9 @@ class StoreUpgrade(unittest.TestCase):
         pop.quit()
         self.assertEqual(lab.stop(), 0)
 
-        # Started again: schema 2 already, no second upgrade; the deletion held.
+        # Started again: schema 3 already, no second upgrade; the deletion held.
         lab.start()
-        self.assertEqual(len(upgraded_lines(lab)), 1)
+        self.assertEqual(len(upgraded_lines(lab)), 2)
         pop = poplib.POP3(HOST, lab.ports["pop3"], timeout=10)
         pop.user("jack@bigsky.com")
         pop.pass_("jack123")

@@ -2,8 +2,9 @@
 //
 //   store_dump DATA_DIR USER...   one {"user","mailbox","uid","uidl","size","flags","message"} per message of each user's
 //                                 mailboxes, then one {"queue_id","sender","recipients","attempts","last_error","message"} per queue entry
-//   store_dump --blobs DATA_DIR   one {"blobs","chunks","orphan_chunks"}: message bodies, their chunks, and
-//                                 chunks no body header references (staged for a message never committed)
+//   store_dump --blobs DATA_DIR   one {"blobs","chunks","orphan_chunks","structures","orphan_structures"}: message
+//                                 bodies, their chunks, chunks no body header references (staged for a message
+//                                 never committed), the MIME structures kept beside bodies and those whose body is gone
 // The store must not be open elsewhere (RocksDB's lock): stop the daemon first.
 #include <cstdio>
 #include <iostream>
@@ -65,7 +66,14 @@ int dump_blobs(const std::filesystem::path& data_dir) {
         ++chunks;
         if (!headers.count(keys::blob_id(it->key().ToStringView()))) ++orphans;
     }
-    std::cout << "{\"blobs\":" << headers.size() << ",\"chunks\":" << chunks << ",\"orphan_chunks\":" << orphans << "}\n";
+    std::uint64_t structures = 0, orphan_structures = 0;
+    it.reset(db.get()->NewIterator({}, db.cf(Cf::structures)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        ++structures;
+        if (!headers.count(keys::blob_id(it->key().ToStringView()))) ++orphan_structures;
+    }
+    std::cout << "{\"blobs\":" << headers.size() << ",\"chunks\":" << chunks << ",\"orphan_chunks\":" << orphans
+              << ",\"structures\":" << structures << ",\"orphan_structures\":" << orphan_structures << "}\n";
     return 0;
 }
 

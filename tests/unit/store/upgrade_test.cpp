@@ -1,6 +1,7 @@
-// The schema-1 store in fixtures/schema1 (written by mxlab before schema 2; see make_schema1_store.cpp) opens, upgrades in place once and serves everything it held (issue 14, item 2).
+// The schema-1 store in fixtures/schema1 (written by mxlab before schema 2; see make_schema1_store.cpp) opens, upgrades in place once and serves everything it held (issue 14, item 2); a schema-2 store gets every message's MIME structure (item 4).
 #include <mutex>
 
+#include "mail/codec/mime.hpp"
 #include "mail/store/db.hpp"
 #include "store_fixture.hpp"
 
@@ -42,8 +43,9 @@ protected:
 };
 
 TEST_F(UpgradeTest, ASchemaOneStoreIsUpgradedOnceAndServesEveryMessage) {
-    ASSERT_EQ(upgrades().size(), 1u);
+    ASSERT_EQ(upgrades().size(), 2u);
     EXPECT_EQ(upgrades()[0].rfind("schema 1 -> 2: 13 mailboxes, 6 messages", 0), 0u) << upgrades()[0];
+    EXPECT_EQ(upgrades()[1].rfind("schema 2 -> 3: 5 messages", 0), 0u) << upgrades()[1];
 
     // UIDVALIDITY, UIDNEXT and counts as schema 1 wrote them.
     auto inbox = s().mailbox(wfisk, "INBOX");
@@ -74,6 +76,9 @@ TEST_F(UpgradeTest, ASchemaOneStoreIsUpgradedOnceAndServesEveryMessage) {
     EXPECT_EQ(appended->internal_date, Time(std::chrono::seconds(1600000000)));
     EXPECT_EQ(appended->zone_minutes, 120);
     EXPECT_EQ(body(jack, "INBOX", 1), "Subject: list\r\n\r\nto everyone\r\n");
+    auto structure = s().structure(s().open_mailbox(jack, "INBOX")->ref, 1);
+    MX_ASSERT_OK(structure);
+    EXPECT_EQ(structure->parts[0].envelope->subject, "list");
     // Each mailbox's keywords (IMAP FLAGS), gathered from its messages.
     EXPECT_EQ(s().mailbox(wfisk, "INBOX")->keywords, std::vector<std::string>{"$Forwarded"});
     EXPECT_EQ(s().mailbox(wfisk, "Lists/lab")->keywords, std::vector<std::string>{"$Label1"});
@@ -111,7 +116,7 @@ TEST_F(UpgradeTest, ASchemaOneStoreIsUpgradedOnceAndServesEveryMessage) {
     EXPECT_EQ(c->vanished, std::vector<Uid>{1});
     store_.reset();
     open_logged();
-    EXPECT_EQ(upgrades().size(), 1u);
+    EXPECT_EQ(upgrades().size(), 2u);
     EXPECT_EQ(body(wfisk, "INBOX", 3), "Subject: three\r\n\r\nbody three\r\n");
     EXPECT_EQ(s().changes_since(opened->ref, at_upgrade)->vanished, std::vector<Uid>{1});
 }
@@ -121,15 +126,44 @@ TEST_F(UpgradeTest, AStoreFromANewerMxlabIsRefusedSayingSo) {
     {
         Db db(dir_ / "store", 1 << 20);
         rocksdb::WriteOptions wo;
-        ASSERT_TRUE(db.get()->Put(wo, db.cf(Cf::default_cf), std::string(schema_key), "3").ok());
+        ASSERT_TRUE(db.get()->Put(wo, db.cf(Cf::default_cf), std::string(schema_key), "4").ok());
     }
     try {
         open_logged();
-        FAIL() << "a schema-3 store opened";
+        FAIL() << "a schema-4 store opened";
     } catch (const StoreOpenError& e) {
-        EXPECT_NE(std::string(e.what()).find("written by a newer mxlab (layout version 3; this mxlab reads up to 2)"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("written by a newer mxlab (layout version 4; this mxlab reads up to 3)"), std::string::npos)
             << e.what();
     }
+}
+
+// A schema-2 store is this mxlab's store without the structures family:
+// made here by dropping it and writing "2", then opened again.
+TEST_F(UpgradeTest, ASchemaTwoStoreGetsEveryMessagesStructureOnce) {
+    const std::string small = "Subject: small\r\nContent-Type: multipart/alternative; boundary=x\r\n\r\n--x\r\n\r\nplain\r\n--x--\r\n";
+    std::string big = "Subject: big\r\n\r\n";
+    while (big.size() < 700 * 1024) big += "a line of a big message\r\n";
+    MX_ASSERT_OK(s().deliver(to_users({jack}), small));
+    MX_ASSERT_OK(s().deliver(to_users({jack}), big));
+    store_.reset();
+    {
+        Db db(dir_ / "store", 1 << 20);
+        rocksdb::WriteOptions wo;
+        ASSERT_TRUE(db.get()->DropColumnFamily(db.cf(Cf::structures)).ok());
+        ASSERT_TRUE(db.get()->Put(wo, db.cf(Cf::default_cf), std::string(schema_key), "2").ok());
+    }
+    upgrades_.clear();
+    open_logged();
+    ASSERT_EQ(upgrades().size(), 1u);
+    // 5 from the schema-1 fixture, and these two.
+    EXPECT_EQ(upgrades()[0].rfind("schema 2 -> 3: 7 messages", 0), 0u) << upgrades()[0];
+    auto inbox = s().open_mailbox(jack, "INBOX");
+    MX_ASSERT_OK(inbox);
+    EXPECT_EQ(*s().structure(inbox->ref, 2), codec::parse_mime(small));
+    EXPECT_EQ(*s().structure(inbox->ref, 3), codec::parse_mime(big));
+    store_.reset();
+    open_logged();
+    EXPECT_EQ(upgrades().size(), 1u);
 }
 
 }  // namespace
