@@ -108,6 +108,13 @@ public:
 
     void feed(std::string_view chunk) {
         while (!chunk.empty()) {
+            if (line_length_ == 0 && levels_.empty() && !stack_.empty() && stack_.back().state == State::leaf) {
+                // A leaf with no multipart open around it (most mail: a
+                // text message) runs to the end: only its lines are counted.
+                const std::size_t taken = count_lines(chunk);
+                chunk.remove_prefix(taken);
+                if (taken > 0) continue;
+            }
             const void* lf = std::memchr(chunk.data(), '\n', chunk.size());
             const std::size_t take = lf == nullptr ? chunk.size() : static_cast<std::size_t>(static_cast<const char*>(lf) - chunk.data()) + 1;
             if (lf != nullptr && line_length_ == 0) {
@@ -172,6 +179,25 @@ private:
         // An embedded message's end, once its message ended.
         std::optional<End> inner;
     };
+
+    // The whole lines at the start of `chunk`, as advance() would take them
+    // one by one in a leaf body that nothing can end; returns their length.
+    std::size_t count_lines(std::string_view chunk) {
+        std::size_t at = 0;
+        for (;;) {
+            const void* lf = std::memchr(chunk.data() + at, '\n', chunk.size() - at);
+            if (lf == nullptr) break;
+            const auto i = static_cast<std::size_t>(static_cast<const char*>(lf) - chunk.data());
+            previous_bare_ = i == at || chunk[i - 1] != '\r';
+            ++lf_;
+            if (previous_bare_) ++bare_;
+            after_text_ = true;
+            at = i + 1;
+        }
+        pos_ += at;
+        steps_ += at;
+        return at;
+    }
 
     // Part of a line that continues past this chunk: kept whole inside a
     // header, else only the window a delimiter match needs.

@@ -227,7 +227,7 @@ Result<codec::MessageStructure> load_structure(const Db& db, BlobId id, const ro
     if (*stored) {
         if (auto s = codec::decode_structure(**stored, h->size)) return std::move(*s);
     }
-    auto reader = open_blob(db, id, snapshot != nullptr ? db.get()->GetSnapshot() : nullptr);
+    auto reader = open_blob(db, id, nullptr);  // its own snapshot: open_blob owns the one it gets
     if (!reader) return reader.error();
     auto parsed = parse_blob(*reader);
     if (!parsed) return parsed.error();

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/asio.hpp"
+#include "mail/codec/mime.hpp"
 #include "mail/store/async_store.hpp"
 #include "store_fixture.hpp"
 
@@ -89,6 +90,13 @@ TEST_F(StoreTest, AsyncCallsResumeOnTheCallersThread) {
         EXPECT_TRUE(back == big);
         auto first = co_await async.read_message("bob@sina.com", "INBOX", 1);
         EXPECT_TRUE(first.ok() && *first == small);
+        auto box = co_await async.open_mailbox("bob@sina.com", "INBOX");
+        EXPECT_TRUE(box.ok());
+        if (box) {
+            auto structure = co_await async.structure(box->ref, 2);
+            EXPECT_EQ(std::this_thread::get_id(), me);
+            EXPECT_TRUE(structure.ok() && *structure == codec::parse_mime(big));
+        }
 
         auto flags = co_await async.store_flags("bob@sina.com", "INBOX", one_uid(1), FlagOp::add, Flags{flag_deleted, {}});
         EXPECT_TRUE(flags.ok());
