@@ -97,6 +97,9 @@ struct MimeWork {
     // The most boundary trie nodes held at once: the bytes of the
     // boundaries open together, never of all boundaries seen.
     std::uint64_t peak_trie_nodes = 0;
+    // The most bytes MimeParser kept of a line split across pieces: a
+    // body line's or an unkept header field's first KB, never more.
+    std::uint64_t peak_line_bytes = 0;
 };
 
 // Parses a whole message (CRLF or bare LF line ends, any bytes). Never fails:

@@ -36,8 +36,10 @@
 // proportional to the part count and header bytes.
 // Incremental (MimeParser::feed): the store parses a 50 MB message as its
 // chunks pass, never holding it whole. What it keeps between chunks is the
-// current line only: whole inside a header (a field may be kept), else its
-// first kLineWindow bytes, enough to match any open boundary. A line that
+// current line only: whole when it is a header field the structure keeps
+// (or the fold of one), else its first kLineWindow bytes, enough to match
+// any open boundary and to find a field's name: a field name is looked for
+// in the first kLineWindow bytes of its line (RFC 5322 lines end by 998). A line that
 // lies inside one chunk is not copied at all. The parse is a stack of open
 // entities (the recursion of a one-view parser made explicit), each a state
 // that takes the next line or hands it to its parent when it ends there.
@@ -145,6 +147,7 @@ public:
         }
         work.steps += steps_;
         work.peak_trie_nodes = std::max<std::uint64_t>(work.peak_trie_nodes, peak_nodes_);
+        work.peak_line_bytes = std::max(work.peak_line_bytes, peak_buffer_);
         return std::move(out_);
     }
 
@@ -204,14 +207,40 @@ private:
     void append(std::string_view piece) {
         if (line_length_ == 0) whole_line_ = !stack_.empty() && stack_.back().state == State::header;
         line_length_ += piece.size();
-        const std::size_t keep = whole_line_ ? piece.size() : std::min(piece.size(), kLineWindow - std::min(kLineWindow, buffer_.size()));
-        buffer_.append(piece.substr(0, keep));
+        const std::size_t room = kLineWindow - std::min(kLineWindow, buffer_.size());
+        if (room > 0) {
+            buffer_.append(piece.substr(0, room));
+            // The window is full: a header line goes on being kept only
+            // if the structure keeps its value.
+            if (whole_line_ && buffer_.size() == kLineWindow) whole_line_ = value_kept(buffer_);
+            if (whole_line_) buffer_.append(piece.substr(std::min(room, piece.size())));
+        } else if (whole_line_) {
+            buffer_.append(piece);
+        }
+        peak_buffer_ = std::max<std::uint64_t>(peak_buffer_, buffer_.size());
         if (piece.size() >= 2) {
             before_last_ = piece[piece.size() - 2];
         } else {
             before_last_ = last_;
         }
         last_ = piece.back();
+    }
+
+    // Whether the header line starting with `window` is a field whose value
+    // the structure keeps, or the fold of one.
+    bool value_kept(std::string_view window) {
+        Frame& fr = stack_.back();
+        if (window[0] == ' ' || window[0] == '\t') return fr.current.any();
+        const auto colon = window.find(':');
+        if (colon == std::string_view::npos) return false;
+        Fields scratch;
+        return slot(scratch, field_name(window, colon)).any();
+    }
+
+    static std::string_view field_name(std::string_view content, std::size_t colon) {
+        std::string_view name = content.substr(0, colon);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+        return name;
     }
 
     void complete(std::string_view raw, std::uint64_t length, bool has_lf, bool bare) {
@@ -384,11 +413,9 @@ private:
             return;
         }
         finish_field(fr);
-        const auto colon = l.content.find(':');
+        const auto colon = l.content.substr(0, kLineWindow).find(':');
         if (colon != std::string_view::npos) {
-            std::string_view name = l.content.substr(0, colon);
-            while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-            fr.current = slot(fr.fields, name);
+            fr.current = slot(fr.fields, field_name(l.content, colon));
             if (fr.current.any()) fr.value.assign(l.content.substr(colon + 1));
             steps_ += colon;
         }
@@ -629,6 +656,7 @@ private:
     std::string buffer_;
     bool whole_line_ = false;
     char last_ = 0, before_last_ = 0;
+    std::uint64_t peak_buffer_ = 0;
 };
 
 MimeParser::MimeParser(const MimeLimits& limits) : impl_(std::make_unique<Impl>(limits)) {}

@@ -40,6 +40,27 @@ TEST(MimeStream, LimitsAndWorkAreTheSameInPieces) {
     EXPECT_EQ(piece_work.peak_trie_nodes, whole_work.peak_trie_nodes);
 }
 
+// A hostile 5 MB line, in a header or a body, is not held whole unless the
+// structure keeps it (a 5 MB Subject is in the ENVELOPE anyway).
+TEST(MimeStream, AHugeLineIsNotHeldUnlessItsValueIsKept) {
+    const std::string huge(5 << 20, 'h');
+    const std::string unkept = "X-Junk: " + huge + "\r\n" + huge + ":\r\n\t" + huge + "\r\nSubject: s\r\n\r\n" + huge + huge;
+    MimeWork work;
+    EXPECT_EQ(chunked(unkept, 4096, {}, &work), encode_structure(parse_mime(unkept)));
+    EXPECT_LE(work.peak_line_bytes, 1024u);
+
+    const std::string kept = "Subject: " + huge + "\r\n\r\nbody";
+    MimeWork kept_work;
+    const std::string whole = encode_structure(parse_mime(kept));
+    EXPECT_EQ(chunked(kept, 4096, {}, &kept_work), whole);
+    EXPECT_GE(kept_work.peak_line_bytes, huge.size());
+    EXPECT_EQ(parse_mime(kept).parts[0].envelope->subject, huge);
+    // A field whose colon is past the first KB of its line is no field.
+    const std::string far = "Subject" + std::string(2000, ' ') + ": far\r\n\r\n";
+    EXPECT_FALSE(parse_mime(far).parts[0].envelope->subject.has_value());
+    expect_same_in_pieces(far);
+}
+
 TEST(MimeStream, NothingFedIsTheEmptyMessage) {
     MimeParser p;
     EXPECT_EQ(encode_structure(p.finish()), encode_structure(parse_mime("")));
