@@ -1,7 +1,7 @@
 // IMAP text from a parsed MessageStructure: BODYSTRUCTURE, BODY and ENVELOPE as Dovecot writes them (RFC 3501 sections 7.4.2 and 9).
 #include "mail/codec/imap_render.hpp"
 
-#include "mail/codec/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::codec {
 namespace {
@@ -23,7 +23,7 @@ void append_params(std::string& out, const std::vector<MimeParam>& params, bool 
     for (const auto& p : params) {
         if (!first) out += ' ';
         first = false;
-        charset = charset || ascii_iequals(p.name, "charset");
+        charset = charset || iequals(p.name, "charset");
         append_imap_string(out, p.name);
         out += ' ';
         append_imap_string(out, p.value);
@@ -168,12 +168,12 @@ void append_body(std::string& out, const MessageStructure& s, std::uint32_t inde
         out += ')';
         return;
     }
-    const bool text = p.kind == PartKind::leaf && ascii_iequals(p.type, "text");
+    const bool text = p.kind == PartKind::leaf && iequals(p.type, "text");
     if (p.kind == PartKind::message) {
         // Dovecot writes the one type that brings an envelope in lower case.
         out += "\"message\" ";
         std::string subtype = p.subtype;
-        for (char& c : subtype) c = ascii_lower(c);
+        for (char& c : subtype) c = lower(c);
         append_imap_string(out, subtype);
     } else {
         append_imap_string(out, p.type);

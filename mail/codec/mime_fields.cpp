@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "mail/codec/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/codec/rfc2047.hpp"
 
 namespace mxlab::codec {
@@ -192,16 +192,16 @@ std::vector<MimeParam> parse_params(std::string_view text) {
     }
     // Sorted by name, then index: each name's pieces in a row.
     std::stable_sort(pieces.begin(), pieces.end(), [](const Rfc2231Piece& a, const Rfc2231Piece& b) {
-        if (!ascii_iequals(a.key, b.key)) {
+        if (!iequals(a.key, b.key)) {
             return std::lexicographical_compare(a.key.begin(), a.key.end(), b.key.begin(), b.key.end(),
-                                                [](char x, char y) { return ascii_lower(x) < ascii_lower(y); });
+                                                [](char x, char y) { return lower(x) < lower(y); });
         }
         return a.index < b.index;
     });
     for (std::size_t i = 0, next = 0; i < pieces.size(); i = next) {
         bool complete = true, any_extended = false;
         unsigned expect = 0;
-        for (next = i; next < pieces.size() && ascii_iequals(pieces[next].key, pieces[i].key); ++next) {
+        for (next = i; next < pieces.size() && iequals(pieces[next].key, pieces[i].key); ++next) {
             if (pieces[next].index != expect++) complete = false;
             any_extended = any_extended || pieces[next].extended;
         }
@@ -254,12 +254,12 @@ std::optional<Disposition> parse_disposition(std::string_view value) {
 
 std::optional<std::string> param_text(const std::vector<MimeParam>& params, std::string_view name) {
     for (const auto& p : params) {
-        if (p.name.size() == name.size() + 1 && p.name.back() == '*' && ascii_iequals(std::string_view(p.name).substr(0, name.size()), name)) {
+        if (p.name.size() == name.size() + 1 && p.name.back() == '*' && iequals(std::string_view(p.name).substr(0, name.size()), name)) {
             return decode_rfc2231_value(p.value);
         }
     }
     for (const auto& p : params) {
-        if (ascii_iequals(p.name, name)) return decode_rfc2047(p.value);
+        if (iequals(p.name, name)) return decode_rfc2047(p.value);
     }
     return std::nullopt;
 }

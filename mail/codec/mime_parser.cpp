@@ -47,7 +47,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "mail/codec/ascii.hpp"
+#include "core/ascii.hpp"
 #include "mail/codec/mime.hpp"
 #include "mail/codec/mime_fields.hpp"
 
@@ -432,28 +432,28 @@ private:
     }
 
     static Slot slot(Fields& f, std::string_view name) {
-        if (name.size() > 8 && ascii_iequals(name.substr(0, 8), "content-")) {
+        if (name.size() > 8 && iequals(name.substr(0, 8), "content-")) {
             const auto rest = name.substr(8);
-            if (ascii_iequals(rest, "type")) return {&f.content_type};
-            if (ascii_iequals(rest, "transfer-encoding")) return {&f.encoding};
-            if (ascii_iequals(rest, "id")) return {&f.id};
-            if (ascii_iequals(rest, "description")) return {&f.description};
-            if (ascii_iequals(rest, "disposition")) return {&f.disposition};
-            if (ascii_iequals(rest, "language")) return {&f.language};
-            if (ascii_iequals(rest, "location")) return {&f.location};
-            if (ascii_iequals(rest, "md5")) return {&f.md5};
+            if (iequals(rest, "type")) return {&f.content_type};
+            if (iequals(rest, "transfer-encoding")) return {&f.encoding};
+            if (iequals(rest, "id")) return {&f.id};
+            if (iequals(rest, "description")) return {&f.description};
+            if (iequals(rest, "disposition")) return {&f.disposition};
+            if (iequals(rest, "language")) return {&f.language};
+            if (iequals(rest, "location")) return {&f.location};
+            if (iequals(rest, "md5")) return {&f.md5};
             return {};
         }
-        if (ascii_iequals(name, "date")) return {nullptr, &f.date};
-        if (ascii_iequals(name, "subject")) return {nullptr, &f.subject};
-        if (ascii_iequals(name, "in-reply-to")) return {nullptr, &f.in_reply_to};
-        if (ascii_iequals(name, "message-id")) return {nullptr, &f.message_id};
-        if (ascii_iequals(name, "from")) return {nullptr, nullptr, &f.from};
-        if (ascii_iequals(name, "sender")) return {nullptr, nullptr, &f.sender};
-        if (ascii_iequals(name, "reply-to")) return {nullptr, nullptr, &f.reply_to};
-        if (ascii_iequals(name, "to")) return {nullptr, nullptr, &f.to};
-        if (ascii_iequals(name, "cc")) return {nullptr, nullptr, &f.cc};
-        if (ascii_iequals(name, "bcc")) return {nullptr, nullptr, &f.bcc};
+        if (iequals(name, "date")) return {nullptr, &f.date};
+        if (iequals(name, "subject")) return {nullptr, &f.subject};
+        if (iequals(name, "in-reply-to")) return {nullptr, &f.in_reply_to};
+        if (iequals(name, "message-id")) return {nullptr, &f.message_id};
+        if (iequals(name, "from")) return {nullptr, nullptr, &f.from};
+        if (iequals(name, "sender")) return {nullptr, nullptr, &f.sender};
+        if (iequals(name, "reply-to")) return {nullptr, nullptr, &f.reply_to};
+        if (iequals(name, "to")) return {nullptr, nullptr, &f.to};
+        if (iequals(name, "cc")) return {nullptr, nullptr, &f.cc};
+        if (iequals(name, "bcc")) return {nullptr, nullptr, &f.bcc};
         return {};
     }
 
@@ -561,7 +561,7 @@ private:
         const bool deeper = fr.depth + 1 < limits_.max_depth;
         std::optional<std::string_view> boundary;
         for (const auto& prm : fr.part.params) {
-            if (ascii_iequals(prm.name, "boundary")) {
+            if (iequals(prm.name, "boundary")) {
                 boundary = prm.value;
                 break;
             }
@@ -569,7 +569,7 @@ private:
         fr.state = State::leaf;  // a leaf, also a message past the limits
         // Like Dovecot, an encoded message/rfc822 (which RFC 2046 section
         // 5.2.1 forbids) is still read as a message.
-        if (ascii_iequals(fr.part.type, "multipart")) {
+        if (iequals(fr.part.type, "multipart")) {
             // Without a boundary, or too deep: a multipart with no parts. An
             // empty boundary (RFC 2046 wants 1 to 70 bytes) makes every line
             // starting with "--" a delimiter, as in Dovecot.
@@ -578,7 +578,7 @@ private:
                 fr.state = State::multipart;
                 fr.mine = push(*boundary);
                 fr.open = true;
-                fr.digest = ascii_iequals(fr.part.subtype, "digest");
+                fr.digest = iequals(fr.part.subtype, "digest");
             }
         } else if (is_embedded_message(fr.part) && deeper && out_.parts.size() < limits_.max_parts) {
             fr.part.kind = PartKind::message;
@@ -674,7 +674,7 @@ MessageStructure MimeParser::finish(MimeWork* work) {
 }
 
 bool is_embedded_message(const MimePart& part) {
-    return ascii_iequals(part.type, "message") && (ascii_iequals(part.subtype, "rfc822") || ascii_iequals(part.subtype, "global"));
+    return iequals(part.type, "message") && (iequals(part.subtype, "rfc822") || iequals(part.subtype, "global"));
 }
 
 MessageStructure parse_mime(std::string_view message, const MimeLimits& limits, MimeWork* work) {

@@ -7,19 +7,13 @@
 #include <cerrno>
 #include <memory>
 
-#include "mail/codec/ascii.hpp"
+#include "core/ascii.hpp"
 
 namespace mxlab::codec {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 constexpr std::size_t kMaxWord = 1024;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-    return out;
-}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
