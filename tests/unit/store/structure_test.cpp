@@ -117,7 +117,8 @@ TEST_F(StructureTest, MalformedMimeNeverFailsADelivery) {
     // A boundary that never comes, a header without its blank line, NULs,
     // a bare CR, an unterminated quoted parameter, 8-bit bytes.
     std::string raw = "Content-Type: multipart/mixed; boundary=\"unclosed\r\nSubject: \xff\xfe\r\n--unclosed\r\n";
-    raw += std::string("Content-Type: message/rfc822\r\n\r\n\0\0\r\r\n--", 43) + std::string(300, '-') + "\r\n";
+    static constexpr char kNuls[] = "Content-Type: message/rfc822\r\n\r\n\0\0\r\r\n--";
+    raw += std::string(kNuls, sizeof kNuls - 1) + std::string(300, '-') + "\r\n";  // the NULs too, not the terminator
     for (const std::string& m : {raw, std::string(), std::string("\r\n"), std::string(300 * 1024, '\n')}) {
         auto d = s().deliver(to_users({bob}), m);
         MX_ASSERT_OK(d);
