@@ -44,6 +44,10 @@ for source in "$root"/tests/fuzz/*_fuzz.cpp; do
     log=$findings/$target/fuzz.log
     # -timeout: one input running this long is a hang, reported as a finding.
     status=0
+    # lsan.supp: leaks inside libraries we do not own, each explained there;
+    # the full malloc stacks let a suppression name the library's function.
+    ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+    LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
     "$build/tests/fuzz/$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$findings/$target/" "$work/$target" >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
