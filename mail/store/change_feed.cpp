@@ -88,6 +88,15 @@ void ChangeFeed::cancel(Subscriber& sub) {
     if (waiter) waiter(FeedUpdate{{}, std::nullopt, true});
 }
 
+std::optional<FeedUpdate> ChangeFeed::poll(Subscriber& sub) {
+    std::lock_guard lock(mutex_);
+    auto& ch = sub.channel;
+    if (!ch) return FeedUpdate{{}, std::nullopt, true};
+    if (!ch->latest || sub.seen >= ch->version) return std::nullopt;
+    sub.seen = ch->version;
+    return FeedUpdate{*ch->latest, ch->latest->gone ? std::nullopt : take_recent(sub.id, ch->latest->uidnext)};
+}
+
 std::optional<UidRange> ChangeFeed::claim_recent(Subscriber& sub, Uid uidnext) {
     std::lock_guard lock(mutex_);
     return take_recent(sub.id, uidnext);

@@ -66,6 +66,10 @@ public:
     // One armed wait per subscriber: arming a second cancels the first.
     void arm(Subscriber& sub, Waiter done);
     void cancel(Subscriber& sub);
+    // Without waiting: the update arm() would give at once, if a publish
+    // came since the subscriber's last one (an IMAP session checks between
+    // commands). Not while a wait is armed.
+    std::optional<FeedUpdate> poll(Subscriber& sub);
     // At SELECT: the UIDs below `uidnext` that no session has had as \Recent yet become this one's.
     std::optional<UidRange> claim_recent(Subscriber& sub, Uid uidnext);
 

@@ -50,6 +50,8 @@ public:
             asio::use_awaitable);
     }
     void cancel() { feed_->cancel(*sub_); }
+    // The news since the last update, without waiting (change_feed.hpp).
+    std::optional<FeedUpdate> poll() { return feed_->poll(*sub_); }
     std::optional<UidRange> claim_recent(Uid uidnext) { return feed_->claim_recent(*sub_, uidnext); }
 
 private:

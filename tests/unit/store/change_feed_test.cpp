@@ -104,6 +104,23 @@ TEST_F(FeedTest, ASlowWatcherSeesOnlyTheLatestState) {
     EXPECT_TRUE(seen[1].cancelled);
 }
 
+// Between IMAP commands a session asks without waiting: news once per
+// publish, nothing when there is none, and \Recent as a wait would give it.
+TEST_F(FeedTest, APollSeesEachPublishOnceWithoutWaiting) {
+    Subscription watch(s(), inbox_);
+    EXPECT_FALSE(watch.poll());
+    deliver();
+    deliver();
+    auto u = watch.poll();
+    ASSERT_TRUE(u);
+    EXPECT_FALSE(u->cancelled);
+    EXPECT_EQ(u->state.uidnext, 3u);
+    ASSERT_TRUE(u->recent);
+    EXPECT_EQ(u->recent->first, 1u);
+    EXPECT_EQ(u->recent->last, 2u);
+    EXPECT_FALSE(watch.poll());
+}
+
 TEST_F(FeedTest, RecentGoesToExactlyOneOfTwoSessions) {
     std::vector<FeedUpdate> a, b;
     std::atomic<int> armed{0};

@@ -1,0 +1,63 @@
+// FETCH responses from the stored MIME structure (RFC 3501 sections 6.4.5 and 7.4.2, RFC 9051, RFC 3516 BINARY, RFC 7162 MODSEQ): only the bytes a section covers are read, and big literals are left for the server to stream.
+//
+// Pure but for `read`, the caller's window onto the message's bytes (the
+// store's MessageReader::read, which fetches only the chunks a range
+// covers). A response is a list of pieces: text, then optionally a range of
+// the message's raw bytes that the server streams in chunks (a 50 MB
+// BODY[] never sits in memory whole). Ranges below `inline_limit` come back
+// as text already.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mail/codec/mime.hpp"
+#include "mail/imap/command.hpp"
+#include "mail/store/status.hpp"
+#include "mail/store/types.hpp"
+
+namespace mxlab::imap {
+
+struct FetchPiece {
+    std::string text;
+    std::uint64_t offset = 0;  // then `length` raw bytes of the message from `offset`
+    std::uint64_t length = 0;
+};
+
+struct FetchMessage {
+    std::uint32_t msn = 0;
+    const store::MessageInfo* info = nullptr;
+    bool recent = false;
+    const codec::MessageStructure* structure = nullptr;  // set when needs_structure(items)
+    // Up to `length` bytes of the message from `offset`.
+    std::function<store::Result<std::string>(std::uint64_t offset, std::uint64_t length)> read;
+};
+
+struct FetchOptions {
+    bool uid = false;       // UID FETCH: UID is in every response (RFC 9051 6.4.9)
+    bool modseq = false;    // CONDSTORE in use: MODSEQ is in every response (RFC 7162 3.1.4.1)
+    bool flags = false;     // \Seen was set by this FETCH: FLAGS is in the response even if not asked
+    bool imap4rev2 = false;  // IMAP4rev2 enabled: RFC822.* answers stay as asked; no difference today
+    std::uint64_t inline_limit = 64 * 1024;
+};
+
+// What the items need from the store.
+bool needs_structure(const std::vector<FetchItem>& items);
+bool needs_bytes(const std::vector<FetchItem>& items);
+// Whether the items set \Seen (BODY[...] and BINARY[...] without .PEEK, RFC822, RFC822.TEXT).
+bool sets_seen(const std::vector<FetchItem>& items);
+
+// "* <msn> FETCH (...)\r\n" for one message. An error only when `read`
+// failed: the session then answers NO for the command.
+store::Result<std::vector<FetchPiece>> render_fetch(const std::vector<FetchItem>& items, const FetchMessage& message,
+                                                    const FetchOptions& options);
+
+// The body of one part decoded from its Content-Transfer-Encoding (base64,
+// quoted-printable; others as they are), for BINARY and SEARCH. Nothing for
+// an encoding BINARY cannot undo (RFC 3516: the server answers NO
+// [UNKNOWN-CTE]).
+std::optional<std::string> decode_transfer_encoding(std::string_view body, std::string_view encoding);
+
+}  // namespace mxlab::imap
