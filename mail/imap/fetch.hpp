@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mail/codec/mime.hpp"
+#include "mail/codec/transfer_encoding.hpp"
 #include "mail/imap/command.hpp"
 #include "mail/store/status.hpp"
 #include "mail/store/types.hpp"
@@ -53,11 +54,5 @@ bool sets_seen(const std::vector<FetchItem>& items);
 // failed: the session then answers NO for the command.
 store::Result<std::vector<FetchPiece>> render_fetch(const std::vector<FetchItem>& items, const FetchMessage& message,
                                                     const FetchOptions& options);
-
-// The body of one part decoded from its Content-Transfer-Encoding (base64,
-// quoted-printable; others as they are), for BINARY and SEARCH. Nothing for
-// an encoding BINARY cannot undo (RFC 3516: the server answers NO
-// [UNKNOWN-CTE]).
-std::optional<std::string> decode_transfer_encoding(std::string_view body, std::string_view encoding);
 
 }  // namespace mxlab::imap
