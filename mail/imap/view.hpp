@@ -74,10 +74,12 @@ public:
         bool expunges = true;  // false during FETCH, STORE, SEARCH (not their UID forms)
         bool qresync = false;  // VANISHED instead of EXPUNGE (RFC 7162 3.2.10), once QRESYNC is enabled
         bool condstore = false;  // FETCH responses carry MODSEQ (once CONDSTORE is enabled)
+        bool recent = true;  // RECENT and \Recent in FLAGS; false once IMAP4rev2 is enabled (RFC 9051 dropped both)
     };
     // Appends what the client is owed, in an order that keeps numbers right:
     // "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])" for flag changes made by
-    // others, then "* n EXPUNGE" (or one "* VANISHED uids"), then "* n EXISTS"
+    // others, then "* n EXPUNGE" (descending n, view.cpp says why; or one
+    // "* VANISHED uids"), then "* n EXISTS"
     // and "* n RECENT" when they changed. Returns whether it wrote anything.
     bool flush(std::string& out, const FlushOptions& options);
 
@@ -85,13 +87,30 @@ public:
     std::size_t pending_expunges() const;
 
 private:
-    std::vector<Message> messages_;  // by msn - 1, ascending UID
-    std::vector<store::Uid> flag_news_;  // UIDs whose flags changed by others, not yet reported
+    using Index = std::vector<Message>::size_type;
+    std::vector<Message>::iterator find(store::Uid uid);
+    void refresh(Index i, const store::Flags& flags, store::ModSeq modseq);  // a change from the store
+    bool vanish(Index i);  // true when the message was never announced: drop_unannounced() removes it
+    void drop_unannounced();
+    void append_new(store::Uid uid, const store::Flags& flags, store::ModSeq modseq);
+    void mark_recent(store::UidRange range);
+    void note_flag_news(store::Uid uid);
+
+    // By msn - 1, ascending UID. The first told_exists_ are what the client
+    // knows; the rest arrived since the last flush() and are not announced
+    // (they are never marked expunged: a vanished one just goes).
+    std::vector<Message> messages_;
+    std::vector<store::Uid> flag_news_;  // UIDs whose flags changed by others, not yet reported (may repeat)
     std::uint32_t told_exists_ = 0;
     std::uint32_t told_recent_ = 0;
+    std::uint32_t recent_ = 0;  // messages_ with `recent`
     std::uint32_t pending_expunges_ = 0;
     store::ModSeq highest_modseq_ = 0;
     store::Uid uidnext_ = 1;
+    // The feed's last \Recent range for this session: a message of it that
+    // the view learns of only later (changes_since ran before the delivery
+    // was visible) is still recent. UIDs grow, so earlier ranges cannot matter.
+    std::optional<store::UidRange> recent_range_;
 };
 
 }  // namespace mxlab::imap
