@@ -107,7 +107,9 @@ std::optional<std::uint32_t> MailboxView::msn_of(store::Uid uid) const {
 store::Uid MailboxView::last_uid() const { return told_exists_ == 0 ? 0 : messages_[told_exists_ - 1].uid; }
 
 std::vector<std::uint32_t> MailboxView::resolve(const SequenceSet& set, bool uid) const {
-    // Only what the client knows: a message the view has not announced has no number for it yet.
+    // Only what the client knows: a message the view has not announced has
+    // no number for it yet. "$" (set.saved, RFC 5182) is the session's: it
+    // keeps the last SEARCH result; its empty ranges name nothing here.
     const auto known_begin = messages_.begin();
     const auto known_end = messages_.begin() + told_exists_;
     const std::uint32_t top = uid ? last_uid() : told_exists_;

@@ -40,6 +40,10 @@ public:
     void open(std::vector<store::MessageInfo> messages, store::ModSeq highest_modseq, store::Uid uidnext,
               std::optional<store::UidRange> recent);
 
+    // Numbers exist for what the client was told of: exists(), at(),
+    // msn_of(), last_uid() and resolve() leave out the messages apply() added
+    // since the last flush() (flush first, EXISTS is always allowed, to let a
+    // command see new mail).
     std::uint32_t exists() const;        // the count the client knows (pending expunges included)
     std::uint32_t recent_count() const;
     std::uint32_t unseen_first() const;  // msn of the first message without \Seen, 0 if none (SELECT's UNSEEN)
