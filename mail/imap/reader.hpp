@@ -35,7 +35,8 @@ public:
         continuation,    // send "+ OK\r\n": the client waits before sending a {n} literal
         stream_begin,    // an APPEND's big literal follows: command() is the text before its "{n}" (e.g.
                          // "a1 APPEND INBOX (\Seen)"), stream_size() its length; send "+ OK\r\n" unless
-                         // stream_nonsync(); or answer with a NO and call refuse_stream() instead
+                         // stream_nonsync(); or answer with a NO and call refuse_stream() instead.
+                         // parse_command(command() + " {0}\r\n") reads its mailbox, flags and date.
         stream_bytes,    // stream_chunk(): the next bytes of that literal
         stream_end,      // the literal is whole; command() is the rest of its line (normally empty)
         too_long,        // a line past max_line: answer "BAD" (tag() when one was read); the line is skipped
@@ -70,20 +71,30 @@ public:
     std::size_t buffered() const;
 
 private:
-    struct State;
+    enum class Mode : std::uint8_t { line, literal, skip, stream };
+
+    bool line_ends_command();
+    Event refuse(Event why, std::uint64_t nonsync_bytes);
+    void finish();
+    void reset();
+
     ReaderLimits limits_;
     std::string buf_;
-    std::size_t pos_ = 0;  // consumed prefix of buf_
-    std::string cmd_;      // the command being framed
+    std::size_t pos_ = 0;        // consumed prefix of buf_
+    std::string cmd_;            // the command being framed (its tail only, while discarding)
+    std::size_t line_start_ = 0; // where cmd_'s current line starts
     std::string tag_;
-    std::string_view chunk_;
+    std::string_view out_;       // command() or stream_chunk()
     std::uint64_t literal_left_ = 0;
     std::uint64_t stream_size_ = 0;
     std::size_t small_literals_ = 0;  // bytes of literals in cmd_
     std::size_t literals_ = 0;
-    int mode_ = 0;
+    Mode mode_ = Mode::line;
     bool nonsync_ = false;
     bool plain_line_ = false;
+    bool discard_ = false;       // a refused command: framed to its end, nothing kept
+    bool stream_rest_ = false;   // the line after a streamed literal: ends in stream_end
+    bool finished_ = false;      // the last event ended a command: reset at the next call
 };
 
 }  // namespace mxlab::imap
