@@ -28,10 +28,10 @@ struct SearchMessage {
 struct SearchScope {
     std::uint32_t exists = 0;   // "*" in a sequence set
     store::Uid last_uid = 0;    // "*" in a UID set
-    std::vector<store::Uid> saved;  // "$" (RFC 5182), as UIDs
+    std::vector<store::Uid> saved;  // "$" (RFC 5182), as UIDs, ascending
 };
 
-bool needs_structure(const SearchKey& key);  // header keys, SENT*: the header fields
+bool needs_structure(const SearchKey& key);  // header keys, SENT*: the header fields; BODY, TEXT: the parts
 bool needs_text(const SearchKey& key);       // BODY, TEXT, HEADER, FROM, ...: the message's bytes
 
 // Whether SEARCH CHARSET `charset` can be served ("" is US-ASCII); else the
