@@ -23,13 +23,16 @@ namespace mxlab::imap {
 
 struct FetchPiece {
     std::string text;
-    std::uint64_t offset = 0;  // then `length` raw bytes of the message from `offset`
+    // Then `length` raw bytes of the message from `offset`, the body of the
+    // literal `text` ends with. A BODY literal can't hold NUL: the server
+    // sends each NUL as 0x80, as Dovecot does (a BINARY one, "~{n}", as it is).
+    std::uint64_t offset = 0;
     std::uint64_t length = 0;
 };
 
 struct FetchMessage {
     std::uint32_t msn = 0;
-    const store::MessageInfo* info = nullptr;
+    const store::MessageInfo* info = nullptr;  // its flags with any \Seen this FETCH set
     bool recent = false;
     const codec::MessageStructure* structure = nullptr;  // set when needs_structure(items)
     // Up to `length` bytes of the message from `offset`.
@@ -51,8 +54,11 @@ bool needs_bytes(const std::vector<FetchItem>& items);
 bool sets_seen(const std::vector<FetchItem>& items);
 
 // "* <msn> FETCH (...)\r\n" for one message. An error only when `read`
-// failed: the session then answers NO for the command.
+// failed, or when BINARY meets a Content-Transfer-Encoding it can't decode
+// (is_unknown_cte: the session answers NO [UNKNOWN-CTE], RFC 3516 section
+// 4.3); for any other the session answers NO for the command.
 store::Result<std::vector<FetchPiece>> render_fetch(const std::vector<FetchItem>& items, const FetchMessage& message,
                                                     const FetchOptions& options);
+bool is_unknown_cte(const store::Error& error);
 
 }  // namespace mxlab::imap
