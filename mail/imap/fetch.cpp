@@ -277,86 +277,129 @@ store::Error unknown_cte(std::string_view encoding) {
     return store::make_error(Errc::invalid, std::move(text));
 }
 
-// What BINARY[section] holds: the raw bytes of `raw`, then `decode` (when
-// set) decoded by its Content-Transfer-Encoding. A multipart is sent as it
-// is (its own encoding can only be an identity, RFC 2045 section 6.4).
-struct BinarySource {
-    Span raw;      // sent as it is
-    Span decode;   // empty unless decoded
-    std::string encoding;
+// A part BINARY shows decoded: a leaf with a Content-Transfer-Encoding to
+// undo. A multipart's or message's own can only be an identity (RFC 2045
+// section 6.4, RFC 2046 section 5.2.1): the parts inside are looked at
+// instead, and a base64 message/rfc822 is sent as it is (as Dovecot does).
+bool decodes(const codec::MimePart& p) { return p.kind == codec::PartKind::leaf && !identity_encoding(p.encoding); }
+
+// BINARY's view of a part, as Dovecot writes it (index-mail-binary.c): a
+// decoded part's header loses its Content-Transfer-Encoding field and ends
+// with "Content-Transfer-Encoding: binary", its body decoded; a multipart
+// or a message keeps its bytes between the parts it holds.
+class BinaryWriter {
+public:
+    explicit BinaryWriter(const FetchMessage& m) : m_(m), s_(*m.structure), needed_(s_.parts.size(), false) {
+        // Pre-order: a part's descendants come after it, so one pass from the end marks the ancestors.
+        for (std::size_t i = s_.parts.size(); i-- > 0;) {
+            if (decodes(s_.parts[i])) needed_[i] = true;
+            if (needed_[i] && i > 0) needed_[s_.parts[i].parent] = true;
+        }
+    }
+
+    // Whether the part, or one inside it, is decoded.
+    bool needed(std::uint32_t index) const { return needed_[index]; }
+
+    store::Status entity(std::uint32_t index) {
+        const codec::MimePart& p = s_.parts[index];
+        if (!decodes(p)) {
+            if (auto st = raw({p.header_start, p.body_start}); !st) return st;
+            return body(index);
+        }
+        auto header = filter_header(m_, {p.header_start, p.body_start}, {"Content-Transfer-Encoding"}, false);
+        if (!header) return header.error();
+        header->insert(header->size() - 2, "Content-Transfer-Encoding: binary\r\n");
+        out += *header;
+        return body(index);
+    }
+
+    store::Status body(std::uint32_t index) {
+        const codec::MimePart& p = s_.parts[index];
+        if (!needed_[index]) return raw({p.body_start, p.end});
+        if (decodes(p)) return decode(p);
+        std::uint64_t at = p.body_start;
+        for (std::uint32_t c = p.first_child; c != 0; c = s_.parts[c].next_sibling) {
+            const codec::MimePart& child = s_.parts[c];
+            if (auto st = raw({at, child.header_start}); !st) return st;
+            if (auto st = entity(c); !st) return st;
+            at = child.end;
+        }
+        return raw({at, p.end});
+    }
+
+    std::string out;
+    bool binary = false;  // something was decoded: literal8, as Dovecot sends it
+
+private:
+    store::Status raw(Span span) {
+        if (span.end <= span.begin) return {};
+        auto bytes = read_exact(m_, span.begin, span.size());
+        if (!bytes) return bytes.error();
+        out += *bytes;
+        return {};
+    }
+
+    store::Status decode(const codec::MimePart& p) {
+        codec::TransferDecoder decoder;
+        if (!decoder.start(*p.encoding)) return unknown_cte(*p.encoding);
+        binary = true;
+        for (std::uint64_t at = p.body_start; at < p.end;) {
+            const std::uint64_t n = std::min(chunk_size, p.end - at);
+            auto bytes = read_exact(m_, at, n);
+            if (!bytes) return bytes.error();
+            at += n;
+            decoder.feed(*bytes, out);
+        }
+        decoder.finish(out);
+        return {};
+    }
+
+    const FetchMessage& m_;
+    const codec::MessageStructure& s_;
+    std::vector<bool> needed_;
 };
 
-std::optional<BinarySource> binary_source(const codec::MessageStructure& s, const FetchItem& it) {
-    std::uint32_t index = 0;
-    if (!it.section.part.empty()) {
-        auto found = find_part(s, it.section.part);
-        if (!found) return std::nullopt;
-        index = *found;
-    }
-    const codec::MimePart& p = s.parts[index];
-    // BINARY[] is the whole message: its header as written, then its body.
-    const std::uint64_t begin = it.section.part.empty() ? p.header_start : p.body_start;
-    if (p.kind == codec::PartKind::multipart || identity_encoding(p.encoding)) return BinarySource{{begin, p.end}, {}, {}};
-    return BinarySource{{begin, p.body_start}, {p.body_start, p.end}, *p.encoding};
-}
-
-// The decoded bytes of `src`, whole.
-Result<std::string> decode_binary(const FetchMessage& m, const BinarySource& src) {
-    codec::TransferDecoder decoder;
-    if (!decoder.start(src.encoding)) return unknown_cte(src.encoding);
-    auto out = read_exact(m, src.raw.begin, src.raw.size());
-    if (!out) return out.error();
-    for (std::uint64_t at = src.decode.begin; at < src.decode.end;) {
-        const std::uint64_t n = std::min(chunk_size, src.decode.end - at);
-        auto bytes = read_exact(m, at, n);
-        if (!bytes) return bytes.error();
-        at += n;
-        decoder.feed(*bytes, *out);
-    }
-    decoder.finish(*out);
-    return out;
-}
-
 store::Status binary_item(Response& r, const FetchMessage& m, const FetchOptions& o, const FetchItem& it) {
-    const auto src = binary_source(*m.structure, it);
     r.item(item_name(it));
-    if (!src) {
+    const auto& s = *m.structure;
+    std::optional<std::uint32_t> index = 0;
+    if (!it.section.part.empty()) index = find_part(s, it.section.part);
+    if (!index) {
         r.text() += it.kind == Kind::binary_size ? " 0" : " {0}\r\n";
         return {};
     }
-    if (src->decode.size() == 0 && src->encoding.empty()) {
+    const codec::MimePart& p = s.parts[*index];
+    // BINARY[] is the whole message, BINARY[n] the body of part n.
+    const bool whole = it.section.part.empty();
+    BinaryWriter writer(m);
+    if (!writer.needed(*index)) {
         // Nothing to decode: the bytes as they are, streamed when big.
+        const Span span{whole ? p.header_start : p.body_start, p.end};
+        const Span w = window(span.size(), it.partial);
         if (it.kind == Kind::binary_size) {
-            r.text() += ' ';
-            append_count(r.text(), src->raw.size());
+            append_count(r.text() += ' ', span.size());
             return {};
         }
-        const Span w = window(src->raw.size(), it.partial);
-        const std::uint64_t begin = src->raw.begin + w.begin;
         if (w.size() > o.inline_limit) {
             // Not read to look for NUL: literal8 holds anything (RFC 3516 section 4.3).
-            r.text() += " ~{";
-            append_count(r.text(), w.size());
+            append_count(r.text() += " ~{", w.size());
             r.text() += "}\r\n";
-            r.range(begin, w.size());
+            r.range(span.begin + w.begin, w.size());
             return {};
         }
-        auto bytes = read_exact(m, begin, w.size());
+        auto bytes = read_exact(m, span.begin + w.begin, w.size());
         if (!bytes) return bytes.error();
         const bool nul = bytes->find('\0') != std::string::npos;
         literal(r, std::move(*bytes), nul);
         return {};
     }
-    auto decoded = decode_binary(m, *src);
-    if (!decoded) return decoded.error();
+    if (auto st = whole ? writer.entity(*index) : writer.body(*index); !st) return st;
     if (it.kind == Kind::binary_size) {
-        r.text() += ' ';
-        append_count(r.text(), decoded->size());
+        append_count(r.text() += ' ', writer.out.size());
         return {};
     }
-    const Span w = window(decoded->size(), it.partial);
-    // Dovecot sends whatever it decoded as literal8.
-    literal(r, decoded->substr(w.begin, w.size()), true);
+    const Span w = window(writer.out.size(), it.partial);
+    literal(r, writer.out.substr(w.begin, w.size()), writer.binary);
     return {};
 }
 
