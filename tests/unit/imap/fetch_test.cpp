@@ -191,6 +191,21 @@ TEST(Fetch, FoldedFieldsKeepTheirContinuationLines) {
               "Subject: Lunch on\r\n Friday?\r\n\r\n)\r\n");
 }
 
+TEST(Fetch, FilteredHeaderLinesEndWithCrlf) {
+    Message m("From: a@b.c\nSubject: lf\nContent-Type: text/plain\n\nline one\nline two\n");
+    // Dovecot: "FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])" for the same bytes in its Maildir.
+    EXPECT_EQ(render({body({}, Text::header_fields, {"SUBJECT"})}, m),
+              "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {15}\r\nSubject: lf\r\n\r\n)\r\n");
+}
+
+TEST(Fetch, AMessageShorterThanItsStructureIsAnError) {
+    Message m(corpus("plain.eml"));
+    m.bytes.resize(m.bytes.size() - 10);
+    auto r = render_fetch({body({1})}, m.fetch(), {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), store::Errc::corrupt);
+}
+
 TEST(Fetch, PartOneOfAMessageThatIsNotMultipart) {
     Message m(corpus("plain.eml"));
     const std::string header = m.bytes.substr(0, m.structure.parts[0].body_start);
