@@ -200,16 +200,14 @@ Result<std::string> filter_header(const FetchMessage& m, Span header, const std:
                                   bool include) {
     std::string out, line;
     bool keep = false, done = false;
-    // One line without its line break: a field's start or a continuation.
-    auto take = [&](std::string_view l) {
-        if (l.empty()) {
-            done = true;  // the blank line that ends the header
-            return;
-        }
-        if (l[0] != ' ' && l[0] != '\t') keep = listed(field_name(l), fields) == include;
-        if (!keep) return;
-        out += l;
-        out += "\r\n";
+    bool skipping = false;  // in a line of a field left out: its bytes are not kept
+    // Whether the line so far (or whole) belongs to a field kept; decided
+    // once its name is whole or it is a continuation line.
+    auto decide = [&](std::string_view l, bool whole) {
+        if (l.empty()) return std::optional<bool>{};
+        if (l[0] == ' ' || l[0] == '\t') return std::optional<bool>{keep};
+        if (!whole && l.find(':') == std::string_view::npos) return std::optional<bool>{};
+        return std::optional<bool>{listed(field_name(l), fields) == include};
     };
     for (std::uint64_t at = header.begin; at < header.end && !done;) {
         const std::uint64_t n = std::min(chunk_size, header.end - at);
@@ -219,18 +217,30 @@ Result<std::string> filter_header(const FetchMessage& m, Span header, const std:
         std::string_view rest(*bytes);
         while (!rest.empty() && !done) {
             const std::size_t lf = rest.find('\n');
-            if (lf == std::string_view::npos) {
-                line += rest;
-                break;
+            if (skipping) {
+                if (lf == std::string_view::npos) break;
+                skipping = false;
+                rest.remove_prefix(lf + 1);
+                continue;
             }
             line += rest.substr(0, lf);
+            if (lf == std::string_view::npos) {
+                // A long line of a field left out is dropped as it comes.
+                if (auto d = decide(line, false); d && !*d) {
+                    keep = false;
+                    skipping = true;
+                    line.clear();
+                }
+                break;
+            }
             rest.remove_prefix(lf + 1);
             if (!line.empty() && line.back() == '\r') line.pop_back();
-            take(line);
+            if (line.empty()) done = true;  // the blank line that ends the header
+            else if ((keep = *decide(line, true))) out += line + "\r\n";
             line.clear();
         }
     }
-    if (!done && !line.empty()) take(line);  // a last field without a line break
+    if (!done && !line.empty() && (keep = *decide(line, true))) out += line + "\r\n";  // a last field without a line break
     out += "\r\n";
     replace_nuls(out);
     return out;

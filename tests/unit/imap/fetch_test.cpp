@@ -198,6 +198,18 @@ TEST(Fetch, FilteredHeaderLinesEndWithCrlf) {
               "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {15}\r\nSubject: lf\r\n\r\n)\r\n");
 }
 
+TEST(Fetch, FieldsLongerThanAReadAreFilteredWhole) {
+    const std::string big = "X-Big: " + std::string(200'000, 'a') + "\r\n";
+    const std::string folded = "Subject: s\r\n" + std::string(100'000, ' ') + "x\r\n";
+    Message m(big + folded + "To: t@u.v\r\n\r\nbody\r\n");
+    EXPECT_EQ(render({body({}, Text::header_fields, {"SUBJECT"})}, m),
+              "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {" + std::to_string(folded.size() + 2) + "}\r\n" + folded +
+                  "\r\n)\r\n");
+    EXPECT_EQ(render({body({}, Text::header_fields_not, {"SUBJECT"})}, m),
+              "* 1 FETCH (BODY[HEADER.FIELDS.NOT (SUBJECT)] {" + std::to_string(big.size() + 13) + "}\r\n" + big +
+                  "To: t@u.v\r\n\r\n)\r\n");
+}
+
 TEST(Fetch, AMessageShorterThanItsStructureIsAnError) {
     Message m(corpus("plain.eml"));
     m.bytes.resize(m.bytes.size() - 10);
