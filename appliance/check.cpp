@@ -149,7 +149,7 @@ void print_summary(const config::Config& cfg, std::ostream& out) {
     print_listener(out, "smtp", s.smtp, {{"port", p.smtp}});
     print_listener(out, "submission", s.submission, {{"port", p.submission}, {"implicit TLS", p.smtps}});
     print_listener(out, "pop3", s.pop3, {{"port", p.pop3}, {"implicit TLS", p.pop3s}});
-    print_listener(out, "imap", s.imap, {{"port", p.imap}, {"implicit TLS", p.imaps}}, false);
+    print_listener(out, "imap", s.imap, {{"port", p.imap}, {"implicit TLS", p.imaps}});
     print_listener(out, "web", s.web, {{"http", p.http}, {"https", p.https}}, false);
     out << "relay: " << config::to_string(cfg.smtp.relay);
     if (cfg.smtp.relay == config::Relay::networks) {

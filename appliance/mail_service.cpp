@@ -1,10 +1,11 @@
-// The mail service: opens the store under data_dir, builds a snapshot (directory + TLS context) from each config and hands it to the SMTP and POP3 servers and the queue runner.
+// The mail service: opens the store under data_dir, builds a snapshot (directory + TLS context) from each config and hands it to the SMTP, POP3 and IMAP servers and the queue runner.
 #include "appliance/mail_service.hpp"
 
 #include "appliance/tls_context.hpp"
 #include "dns/resolver.hpp"
 #include "mail/auth/directory.hpp"
 #include "mail/auth/throttle.hpp"
+#include "mail/imap/server.hpp"
 #include "mail/net/open_files.hpp"
 #include "mail/net/password_checks.hpp"
 #include "mail/queue/listing.hpp"
@@ -58,6 +59,7 @@ public:
         // The servers' connections are gone (the io_context has stopped):
         // finish the store calls in flight, then sync and close.
         runner_.reset();
+        imap_.reset();
         pop3_.reset();
         smtp_.reset();
         async_.reset();
@@ -88,9 +90,11 @@ public:
         smtp_ = std::make_unique<smtp::Server>(io_, *async_, throttle_, passwords_, log_);
         smtp_->on_queued([r = runner_.get()] { r->wake(); });
         pop3_ = std::make_unique<pop3::Server>(io_, *async_, throttle_, passwords_, log_);
+        imap_ = std::make_unique<imap::Server>(io_, *async_, throttle_, passwords_, log_);
         auto snap = make_snapshot(cfg, *built.zones);
         smtp_->set_snapshot(snap);
         pop3_->set_snapshot(snap);
+        imap_->set_snapshot(snap);
         runner_->set_snapshot(runner_snapshot(*snap));
         listen_ = listeners_of(*cfg);
         try {
@@ -101,11 +105,14 @@ public:
             if (cfg->services.submission && ports.smtps) smtp_->bind(cfg->appliance.listen, ports.smtps, smtp::Port::smtps);
             if (cfg->services.pop3 && ports.pop3) pop3_->bind(cfg->appliance.listen, ports.pop3, pop3::Port::pop3);
             if (cfg->services.pop3 && ports.pop3s) pop3_->bind(cfg->appliance.listen, ports.pop3s, pop3::Port::pop3s);
+            if (cfg->services.imap && ports.imap) imap_->bind(cfg->appliance.listen, ports.imap, imap::Port::imap);
+            if (cfg->services.imap && ports.imaps) imap_->bind(cfg->appliance.listen, ports.imaps, imap::Port::imaps);
         } catch (const std::exception& e) {
             throw StartError(e.what());
         }
         smtp_->start();
         pop3_->start();
+        imap_->start();
         runner_->start();
         add_control_commands();
         if (cfg->smtp.relay == config::Relay::open)
@@ -115,6 +122,8 @@ public:
                                      {"smtps", cfg->services.submission ? cfg->ports.smtps : 0},
                                      {"pop3", cfg->services.pop3 ? cfg->ports.pop3 : 0},
                                      {"pop3s", cfg->services.pop3 ? cfg->ports.pop3s : 0},
+                                     {"imap", cfg->services.imap ? cfg->ports.imap : 0},
+                                     {"imaps", cfg->services.imap ? cfg->ports.imaps : 0},
                                      {"relay", config::to_string(cfg->smtp.relay)}});
     }
 
@@ -135,6 +144,7 @@ public:
             resolver_.set_servers(cfg->dns.resolvers);
             smtp_->set_snapshot(snap);
             pop3_->set_snapshot(snap);
+            imap_->set_snapshot(snap);
             runner_->set_snapshot(runner_snapshot(*snap));
             runner_->wake();
         }};
@@ -143,6 +153,7 @@ public:
     void stop() override {
         if (smtp_) smtp_->stop();
         if (pop3_) pop3_->stop();
+        if (imap_) imap_->stop();
         if (runner_) runner_->stop();
         resolver_.stop();
     }
@@ -221,8 +232,9 @@ private:
 
     // What a reload cannot change without a restart.
     static std::vector<std::uint32_t> listeners_of(const config::Config& cfg) {
-        std::vector<std::uint32_t> v{cfg.services.smtp, cfg.services.submission, cfg.services.pop3, cfg.ports.smtp,
-                                     cfg.ports.submission,  cfg.ports.smtps,        cfg.ports.pop3,    cfg.ports.pop3s};
+        std::vector<std::uint32_t> v{cfg.services.smtp, cfg.services.submission, cfg.services.pop3, cfg.services.imap, cfg.ports.smtp,
+                                     cfg.ports.submission,  cfg.ports.smtps,        cfg.ports.pop3,    cfg.ports.pop3s,
+                                     cfg.ports.imap,        cfg.ports.imaps};
         for (const auto& a : cfg.appliance.listen) v.push_back(std::hash<std::string>{}(a.str()));
         return v;
     }
@@ -238,6 +250,7 @@ private:
     std::unique_ptr<store::AsyncStore> async_;
     std::unique_ptr<smtp::Server> smtp_;
     std::unique_ptr<pop3::Server> pop3_;
+    std::unique_ptr<imap::Server> imap_;
     std::unique_ptr<queue::Runner> runner_;
     std::vector<std::uint32_t> listen_;
 };
@@ -246,7 +259,7 @@ private:
 
 bool wants_mail(const config::Config& cfg) {
     return (cfg.services.smtp && cfg.ports.smtp) || (cfg.services.submission && (cfg.ports.submission || cfg.ports.smtps)) ||
-           (cfg.services.pop3 && (cfg.ports.pop3 || cfg.ports.pop3s));
+           (cfg.services.pop3 && (cfg.ports.pop3 || cfg.ports.pop3s)) || (cfg.services.imap && (cfg.ports.imap || cfg.ports.imaps));
 }
 
 std::unique_ptr<Service> make_mail_service(asio::io_context& io, Logger& log, std::shared_ptr<Zones> zones,

@@ -154,7 +154,8 @@ protected:
     };
     // The session driver: runs `protocol` (with std::string& output(),
     // asio::awaitable<Need> step(), void receive(std::string_view) and void
-    // tls_started()) on `conn` until it says close, the client goes, a
+    // tls_started(), and optionally bool interrupted(): a wait for the client
+    // it cut short on purpose) on `conn` until it says close, the client goes, a
     // deadline passes, or the server stops while it waits for a command.
     template <class Protocol>
     asio::awaitable<void> drive(Connection& conn, Protocol& protocol, Timeouts timeouts) {
@@ -174,6 +175,13 @@ protected:
             if (need == Need::read) {
                 if (stopping()) break;
                 co_await conn.receive(screened, ec);
+                // IMAP IDLE: news for the client cut the wait short; nothing was read.
+                if constexpr (requires { protocol.interrupted(); }) {
+                    if (ec == asio::error::operation_aborted && protocol.interrupted() && !stopping()) {
+                        ec = {};
+                        continue;
+                    }
+                }
                 if (ec || http) break;
             } else if (need == Need::start_tls) {
                 co_await conn.handshake(timeouts.tls_handshake, ec);

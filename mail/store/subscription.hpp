@@ -50,6 +50,9 @@ public:
             asio::use_awaitable);
     }
     void cancel() { feed_->cancel(*sub_); }
+    // wait() without a coroutine: `done` runs once, on the writer's thread
+    // (or at once, on this one, if news is waiting) and must only post.
+    void notify(ChangeFeed::Waiter done) { feed_->arm(*sub_, std::move(done)); }
     // The news since the last update, without waiting (change_feed.hpp).
     std::optional<FeedUpdate> poll() { return feed_->poll(*sub_); }
     std::optional<UidRange> claim_recent(Uid uidnext) { return feed_->claim_recent(*sub_, uidnext); }

@@ -1,0 +1,227 @@
+// The IMAP session's FETCH: \Seen first, then the responses rendered on the store's pool a batch at a time, big literals streamed a chunk at a time (RFC 9051 section 6.4.5, RFC 7162 CHANGEDSINCE and VANISHED).
+#include <algorithm>
+#include <utility>
+
+#include "mail/imap/fetch.hpp"
+#include "mail/imap/format.hpp"
+#include "mail/imap/session.hpp"
+#include "mail/imap/session_internal.hpp"
+
+// Asio's coroutine frames trip g++ 12's allocator pairing check (see dns/resolver.cpp).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace mxlab::imap {
+
+namespace {
+
+constexpr std::size_t kBatch = 256;                  // messages rendered per trip to the store's pool
+constexpr std::size_t kFlushAt = 64 * 1024;          // output gathered before a write
+constexpr std::uint64_t kStreamChunk = 256 * 1024;   // bytes of a big literal read per trip
+
+struct Rendered {
+    store::Uid uid = 0;
+    std::vector<FetchPiece> pieces;
+};
+
+struct Batch {
+    std::vector<Rendered> messages;
+    bool missing = false;  // a message of the set was expunged meanwhile
+    std::optional<store::Error> error;
+};
+
+}  // namespace
+
+asio::awaitable<void> Session::fetch(const Command& cmd) {
+    Selected& sel = *selected_;
+    MailboxView& v = sel.view;
+    const auto msns = resolve(cmd.set, cmd.uid);
+    if (!cmd.uid && !numbers_exist(cmd.set, v.exists())) {
+        tagged(cmd, "BAD", "Error in IMAP command FETCH: Invalid messageset.");
+        co_return;
+    }
+    if (cmd.changed_since) enabled_.condstore = true;  // RFC 7162 3.1: the modifier enables CONDSTORE
+    const std::vector<FetchItem>& items = cmd.fetch;
+    bool modseq_item = false;
+    for (const auto& i : items) modseq_item = modseq_item || i.kind == FetchItem::Kind::modseq;
+    if (modseq_item) enabled_.condstore = true;
+
+    // RFC 7162 3.2.6: UID FETCH (CHANGEDSINCE m VANISHED) first says which UIDs of the set went since m.
+    if (cmd.vanished && cmd.changed_since) {
+        auto changes = co_await store_.changes_since(sel.ref, *cmd.changed_since);
+        if (changes) {
+            std::vector<store::Uid> gone;
+            // "*" here reaches past the last UID still there: an expunged last message is among them.
+            const store::Uid top = std::max<store::Uid>(v.last_uid(), v.uidnext() - 1);
+            for (store::Uid u : changes->vanished) {
+                for (const auto& r : cmd.set.ranges) {
+                    store::Uid a = r.first == star ? top : r.first, b = r.last == star ? top : r.last;
+                    if (a > b) std::swap(a, b);
+                    if (u >= a && u <= b) {
+                        gone.push_back(u);
+                        break;
+                    }
+                }
+            }
+            if (!gone.empty()) {
+                out_ += "* VANISHED (EARLIER) ";
+                append_sequence(out_, gone);
+                out_ += "\r\n";
+            }
+        }
+    }
+
+    // \Seen before the data (RFC 9051 6.4.5): the FETCH then reports the new FLAGS.
+    std::vector<store::Uid> newly_seen;
+    if (sets_seen(items) && !sel.read_only) {
+        std::vector<store::Uid> unseen;
+        for (auto msn : msns) {
+            const auto& m = v.at(msn);
+            if (!m.expunged && !m.flags.has(store::flag_seen)) unseen.push_back(m.uid);
+        }
+        if (!unseen.empty()) {
+            store::Flags seen;
+            seen.system = store::flag_seen;
+            auto r = co_await store_.store_flags(sel.ref, to_uid_set(unseen), store::FlagOp::add, seen);
+            if (r) {
+                v.flags_stored(*r);
+                for (const auto& ch : *r)
+                    if (ch.changed) newly_seen.push_back(ch.uid);
+                std::sort(newly_seen.begin(), newly_seen.end());
+            }
+        }
+    }
+
+    FetchOptions options;
+    options.uid = cmd.uid;
+    options.modseq = cmd.changed_since.has_value();
+    options.imap4rev2 = enabled_.imap4rev2;
+    const bool structure = needs_structure(items);
+    const bool bytes = needs_bytes(items);
+    bool missing = false;
+    for (std::size_t start = 0; start < msns.size(); start += kBatch) {
+        const std::size_t end = std::min(msns.size(), start + kBatch);
+        std::vector<std::uint32_t> batch_msns;
+        std::vector<store::Uid> batch_uids;
+        for (std::size_t i = start; i < end; ++i) {
+            const auto& m = v.at(msns[i]);
+            if (m.expunged) {
+                missing = true;
+                continue;
+            }
+            batch_msns.push_back(msns[i]);
+            batch_uids.push_back(m.uid);
+        }
+        if (batch_uids.empty()) continue;
+        auto render = [&](store::Store& s) {
+            Batch b;
+            auto infos = s.messages(sel.ref, to_uid_set(batch_uids));
+            if (!infos) {
+                b.error = infos.error();
+                return b;
+            }
+            std::size_t k = 0;
+            for (std::size_t i = 0; i < batch_uids.size(); ++i) {
+                while (k < infos->size() && (*infos)[k].uid < batch_uids[i]) ++k;
+                if (k == infos->size() || (*infos)[k].uid != batch_uids[i]) {
+                    b.missing = true;
+                    continue;
+                }
+                const store::MessageInfo& info = (*infos)[k];
+                if (cmd.changed_since && info.modseq <= *cmd.changed_since) continue;
+                FetchMessage fm;
+                fm.msn = batch_msns[i];
+                fm.info = &info;
+                fm.recent = v.at(batch_msns[i]).recent && !enabled_.imap4rev2;
+                std::optional<codec::MessageStructure> st;
+                if (structure) {
+                    auto got = s.structure(sel.ref, info.uid);
+                    if (!got) {
+                        if (got.code() == store::Errc::not_found) b.missing = true;
+                        else b.error = got.error();
+                        continue;
+                    }
+                    st = std::move(*got);
+                    fm.structure = &*st;
+                }
+                std::optional<store::MessageReader> reader;
+                if (bytes) {
+                    auto opened = s.open_message(sel.ref, info.uid);
+                    if (!opened) {
+                        if (opened.code() == store::Errc::not_found) b.missing = true;
+                        else b.error = opened.error();
+                        continue;
+                    }
+                    reader.emplace(std::move(*opened));
+                    fm.read = [&reader](std::uint64_t offset, std::uint64_t length) { return reader->read(offset, length); };
+                }
+                FetchOptions o = options;
+                o.flags = std::binary_search(newly_seen.begin(), newly_seen.end(), info.uid);
+                auto pieces = render_fetch(items, fm, o);
+                if (!pieces) {
+                    b.error = pieces.error();
+                    continue;
+                }
+                b.messages.push_back(Rendered{info.uid, std::move(*pieces)});
+            }
+            return b;
+        };
+        Batch b = co_await store_.run(render);
+        missing = missing || b.missing;
+        if (b.error && b.error->code == store::Errc::invalid) {
+            // render_fetch's refusal: BINARY of a part whose encoding it cannot undo (RFC 3516 4.2).
+            tagged(cmd, "NO", "[UNKNOWN-CTE] " + b.error->message);
+            co_return;
+        }
+        if (b.error) {
+            store_failed(cmd, *b.error);
+            co_return;
+        }
+        for (auto& r : b.messages) {
+            ++counts_.fetched;
+            for (auto& p : r.pieces) {
+                out_ += p.text;
+                counts_.fetched_bytes += p.text.size();
+                if (p.length == 0) continue;
+                if (!co_await writer_(out_)) {
+                    hang_up_ = true;
+                    co_return;
+                }
+                // A big literal, a chunk per trip: the session never holds the message.
+                auto opened = co_await store_.open_message(sel.ref, r.uid);
+                // Mid-literal there is no way to say NO: hang up rather than send a cut message as whole.
+                if (!opened) {
+                    hang_up_ = true;
+                    co_return;
+                }
+                std::uint64_t sent = 0;
+                while (sent < p.length) {
+                    const std::uint64_t n = std::min(kStreamChunk, p.length - sent);
+                    auto& reader = *opened;
+                    const std::uint64_t at = p.offset + sent;
+                    auto read = [&reader, at, n](store::Store&) { return reader.read(at, n); };
+                    auto chunk = co_await store_.run(read);
+                    if (!chunk || chunk->empty()) {
+                        log_.error("imap.fetch.failed", {{"user", user_}, {"uid", r.uid}, {"error", chunk ? "message shorter than its size" : chunk.error().message}});
+                        hang_up_ = true;
+                        co_return;
+                    }
+                    sent += chunk->size();
+                    out_ = std::move(*chunk);
+                    if (!co_await writer_(out_)) {
+                        hang_up_ = true;
+                        co_return;
+                    }
+                }
+                counts_.fetched_bytes += sent;
+            }
+            if (out_.size() >= kFlushAt && !co_await writer_(out_)) {
+                hang_up_ = true;
+                co_return;
+            }
+        }
+    }
+    if (missing) tagged(cmd, "NO", "[EXPUNGEISSUED] Some messages were also expunged.");  // RFC 5530
+    else tagged(cmd, "OK", "Fetch completed.");
+}
+
+}  // namespace mxlab::imap
