@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <string>
 #include <utility>
 
@@ -94,12 +95,12 @@ private:
 // header, up to the blank line that ends it. Lines without a colon are skipped.
 template <class F>
 void for_each_field(std::string_view header, const F& f) {
+    const auto line_end = [&](std::size_t from) {
+        const std::size_t lf = header.find('\n', from);
+        return lf == std::string_view::npos ? header.size() : lf + 1;
+    };
     std::size_t i = 0;
     while (i < header.size()) {
-        auto line_end = [&](std::size_t from) {
-            const std::size_t lf = header.find('\n', from);
-            return lf == std::string_view::npos ? header.size() : lf + 1;
-        };
         std::size_t end = line_end(i);
         const std::string_view first = header.substr(i, end - i);
         if (first == "\n" || first == "\r\n") return;
@@ -138,15 +139,35 @@ bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The value of a few digits (checked with all_digits).
+int value_of(std::string_view digits) {
+    int n = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    return n;
+}
+
+// "hh:mm" or "hh:mm:ss" (one-digit hours too), a real time of day.
+bool is_time(std::string_view s) {
+    const auto at_most = [](std::string_view digits, int most) {
+        return digits.size() >= 1 && digits.size() <= 2 && all_digits(digits) && value_of(digits) <= most;
+    };
+    const std::size_t colon = s.find(':');
+    if (colon == std::string_view::npos || !at_most(s.substr(0, colon), 23)) return false;
+    const std::string_view rest = s.substr(colon + 1);
+    if (rest.size() == 2) return at_most(rest, 59);
+    return rest.size() == 5 && rest[2] == ':' && at_most(rest.substr(0, 2), 59) && at_most(rest.substr(3), 60);
+}
+
 // The calendar day an RFC 5322 date-time names where it was written: its
 // time and zone are disregarded (RFC 9051 6.4.4; Dovecot does the same).
-// "[Tue,] 8 Dec 2026 ..." read leniently: comments skipped, obsolete
-// two- and three-digit years as RFC 5322 section 4.3 says.
+// "[Tue,] 8 Dec 2026 10:00[:00] [zone]" read leniently: comments skipped,
+// obsolete two- and three-digit years as RFC 5322 section 4.3 says; but a
+// date without a valid time is no date, as for Dovecot.
 std::optional<sys_days> sent_day(std::string_view value) {
     std::vector<std::string_view> tokens;
     int depth = 0;
     std::size_t start = std::string_view::npos;
-    for (std::size_t i = 0; i <= value.size() && tokens.size() < 4; ++i) {
+    for (std::size_t i = 0; i <= value.size() && tokens.size() < 5; ++i) {
         const char c = i < value.size() ? value[i] : ' ';
         const bool separator = c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '(' || c == ')';
         if (separator || depth > 0) {
@@ -160,15 +181,15 @@ std::optional<sys_days> sent_day(std::string_view value) {
     }
     std::size_t t = 0;
     if (t < tokens.size() && !all_digits(tokens[t])) ++t;  // the day of the week
-    if (t + 3 > tokens.size()) return std::nullopt;
+    if (t + 4 > tokens.size() || !is_time(tokens[t + 3])) return std::nullopt;
     const std::string_view day = tokens[t], month = tokens[t + 1], year = tokens[t + 2];
     const auto m = month_number(month);
     if (!all_digits(day) || day.size() > 2 || !m || !all_digits(year) || year.size() < 2 || year.size() > 4) return std::nullopt;
-    int y = std::stoi(std::string(year));
+    int y = value_of(year);
     if (year.size() == 2) y += y < 50 ? 2000 : 1900;
     if (year.size() == 3) y += 1900;
     const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(*m),
-                                          std::chrono::day(static_cast<unsigned>(std::stoi(std::string(day))))};
+                                          std::chrono::day(static_cast<unsigned>(value_of(day)))};
     if (!ymd.ok()) return std::nullopt;
     return sys_days(ymd);
 }
@@ -178,14 +199,13 @@ sys_days internal_day(const store::MessageInfo& info) {
     return std::chrono::floor<std::chrono::days>(info.internal_date + std::chrono::minutes(info.zone_minutes));
 }
 
-bool compare_day(Kind kind, std::optional<sys_days> day, sys_days date) {
-    if (!day) return false;
+bool compare_day(Kind kind, sys_days day, sys_days date) {
     switch (kind) {
         case Kind::before:
-        case Kind::sentbefore: return *day < date;
+        case Kind::sentbefore: return day < date;
         case Kind::on:
-        case Kind::senton: return *day == date;
-        default: return *day >= date;
+        case Kind::senton: return day == date;
+        default: return day >= date;
     }
 }
 
@@ -249,21 +269,18 @@ void scan_part(std::string_view body, const codec::MimePart& part, const std::ve
 class TextScan {
 public:
     TextScan(const SearchKey& root, const SearchMessage& m) {
-        std::vector<const SearchKey*> keys;
         for_each_key(root, [&](const SearchKey& k) {
-            if (is_text_key(k.kind)) keys.push_back(&k);
+            if (is_text_key(k.kind)) keys_.push_back(&k);
         });
-        std::vector<Needle> needles;
-        needles.reserve(keys.size());
-        for (const SearchKey* k : keys) {
-            needles.emplace_back(k->text);
+        needles_.reserve(keys_.size());
+        for (const SearchKey* k : keys_) {
+            needles_.emplace_back(k->text);
             // BODY "" and TEXT "" match every message, text parts or not.
-            if (k->text.empty() && (k->kind == Kind::body || k->kind == Kind::text)) needles.back().feed("");
+            if (k->text.empty() && (k->kind == Kind::body || k->kind == Kind::text)) needles_.back().feed("");
         }
-        scan_header(keys, needles, m);
-        scan_bodies(keys, needles, m);
-        results_.reserve(keys.size());
-        for (std::size_t i = 0; i < keys.size(); ++i) results_.emplace_back(keys[i], needles[i].found());
+        if (!m.bytes.empty()) scan(m);
+        results_.reserve(keys_.size());
+        for (std::size_t i = 0; i < keys_.size(); ++i) results_.emplace_back(keys_[i], needles_[i].found());
         std::sort(results_.begin(), results_.end());
     }
 
@@ -273,47 +290,59 @@ public:
     }
 
 private:
-    // Header keys on the named fields, TEXT on every "Name: value" line, both
-    // unfolded and RFC 2047 decoded. HEADER with "" matches a message that has the field.
-    static void scan_header(const std::vector<const SearchKey*>& keys, std::vector<Needle>& needles, const SearchMessage& m) {
-        if (m.bytes.empty()) return;
-        for_each_field(top_header(m), [&](std::string_view name, std::string_view raw) {
-            std::optional<std::string> value;  // decoded once a key wants it
-            for (std::size_t i = 0; i < keys.size(); ++i) {
-                const bool whole = keys[i]->kind == Kind::text;
-                if (needles[i].found() || keys[i]->kind == Kind::body) continue;
-                if (!whole && !iequals(header_name(*keys[i]), name)) continue;
-                if (!value) value = codec::decode_rfc2047(codec::unfold(raw));
-                needles[i].restart();
-                if (whole) {
-                    needles[i].feed(name);
-                    needles[i].feed(": ");
-                }
-                needles[i].feed(*value);
+    // Header keys look at the message's own fields (`top`), TEXT at every
+    // "Name: value" of every header, the message's, its parts' and its
+    // embedded messages' (as Dovecot): unfolded and RFC 2047 decoded.
+    // HEADER with "" matches a message that has the field.
+    void feed_field(std::string_view name, std::string_view raw, bool top) {
+        std::optional<std::string> value;  // decoded once a key wants it
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            const Kind kind = keys_[i]->kind;
+            if (needles_[i].found() || kind == Kind::body) continue;
+            if (kind != Kind::text && (!top || !iequals(header_name(*keys_[i]), name))) continue;
+            if (!value) value = codec::decode_rfc2047(codec::unfold(raw));
+            needles_[i].restart();
+            if (kind == Kind::text) {
+                needles_[i].feed(name);
+                needles_[i].feed(": ");
             }
-        });
+            needles_[i].feed(*value);
+        }
     }
 
     // BODY and TEXT on each text part (RFC 9051 6.4.4 leaves which parts to
     // the server; as Dovecot, text/* leaves, in embedded messages too).
-    static void scan_bodies(const std::vector<const SearchKey*>& keys, std::vector<Needle>& needles, const SearchMessage& m) {
-        std::vector<Needle*> wanted;
-        for (std::size_t i = 0; i < keys.size(); ++i) {
-            if ((keys[i]->kind == Kind::body || keys[i]->kind == Kind::text) && !needles[i].found()) wanted.push_back(&needles[i]);
+    void scan(const SearchMessage& m) {
+        for_each_field(top_header(m), [&](std::string_view name, std::string_view raw) { feed_field(name, raw, true); });
+        std::vector<Needle*> body, text;
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            if (needles_[i].found()) continue;
+            if (keys_[i]->kind == Kind::text) text.push_back(&needles_[i]);
+            if (keys_[i]->kind == Kind::body || keys_[i]->kind == Kind::text) body.push_back(&needles_[i]);
         }
-        if (wanted.empty() || m.bytes.empty()) return;
+        if (body.empty()) return;
         std::optional<codec::MessageStructure> parsed;
         const codec::MessageStructure* s = m.structure;
         if (s == nullptr) s = &parsed.emplace(codec::parse_mime(m.bytes));  // the session should have given it
-        for (const auto& part : s->parts) {
+        const auto found = [](const Needle* n) { return n->found(); };
+        for (std::size_t i = 0; i < s->parts.size() && !body.empty(); ++i) {
+            const auto& part = s->parts[i];
+            if (i > 0 && !text.empty() && part.header_start < part.body_start && part.header_start < m.bytes.size()) {
+                const auto header = m.bytes.substr(part.header_start, part.body_start - part.header_start);
+                for_each_field(header, [&](std::string_view name, std::string_view raw) { feed_field(name, raw, false); });
+                std::erase_if(text, found);
+                std::erase_if(body, found);
+            }
             if (part.kind != codec::PartKind::leaf || !iequals(part.type, "text")) continue;
             if (part.body_start >= part.end || part.body_start >= m.bytes.size()) continue;
-            scan_part(m.bytes.substr(part.body_start, part.end - part.body_start), part, wanted);
-            std::erase_if(wanted, [](const Needle* n) { return n->found(); });
-            if (wanted.empty()) return;
+            scan_part(m.bytes.substr(part.body_start, part.end - part.body_start), part, body);
+            std::erase_if(body, found);
+            std::erase_if(text, found);
         }
     }
 
+    std::vector<const SearchKey*> keys_;
+    std::vector<Needle> needles_;
     std::vector<std::pair<const SearchKey*, bool>> results_;
 };
 
@@ -387,19 +416,22 @@ private:
                            [&](const std::string& k) { return iequals(k, keyword); });
     }
 
-    std::optional<sys_days> sent() const {
+    // The Date field's day; without one that reads as a date, 1 January
+    // 1970, as Dovecot answers (SENTBEFORE finds undated messages).
+    sys_days sent() const {
+        std::optional<sys_days> day;
         if (m_.structure != nullptr && !m_.structure->parts.empty() && m_.structure->parts[0].envelope) {
             const auto& date = m_.structure->parts[0].envelope->date;
-            return date ? sent_day(*date) : std::nullopt;
+            if (date) day = sent_day(*date);
+        } else {
+            bool seen = false;
+            for_each_field(top_header(m_), [&](std::string_view name, std::string_view raw) {
+                if (seen || !iequals(name, "Date")) return;
+                seen = true;  // the first, as ENVELOPE takes it
+                day = sent_day(codec::unfold(raw));
+            });
         }
-        std::optional<sys_days> day;
-        bool seen = false;
-        for_each_field(top_header(m_), [&](std::string_view name, std::string_view raw) {
-            if (seen || !iequals(name, "Date")) return;
-            seen = true;  // the first, as ENVELOPE takes it
-            day = sent_day(codec::unfold(raw));
-        });
-        return day;
+        return day.value_or(sys_days{});
     }
 
     bool text(const SearchKey& k) {

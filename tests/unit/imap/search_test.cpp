@@ -202,12 +202,16 @@ TEST(Search, SentDatesUseTheDateFieldInItsOwnZone) {
     expect_only_first(date(Kind::sentbefore, 2026, 12, 8), seventh, eighth);
     // 23:30 at -0500 on the 7th is the 8th in UTC, and still the 7th.
     EXPECT_TRUE(Message(kBase64Utf8)(date(Kind::senton, 2026, 12, 7)));
-    // A message without a Date field, or with one that says no date, was sent on no day.
+    // A message without a Date field, or with one that says no date, was
+    // sent on 1 January 1970, as Dovecot answers.
     const Message undated(kQuotedPrintable), garbled("Date: someday\r\n\r\nx\r\n");
-    for (const Kind k : {Kind::sentbefore, Kind::senton, Kind::sentsince}) {
-        EXPECT_FALSE(undated(date(k, 2026, 12, 8)));
-        EXPECT_FALSE(garbled(date(k, 2026, 12, 8)));
+    for (const Message* m : {&undated, &garbled}) {
+        EXPECT_TRUE((*m)(date(Kind::sentbefore, 2026, 12, 8)));
+        EXPECT_TRUE((*m)(date(Kind::senton, 1970, 1, 1)));
+        EXPECT_FALSE((*m)(date(Kind::sentsince, 1970, 1, 2)));
+        EXPECT_FALSE(m->lean(date(Kind::sentsince, 2026, 12, 8)));
     }
+    EXPECT_FALSE(seventh(date(Kind::senton, 1970, 1, 1)));
 }
 
 TEST(Search, SentDatesReadLeniently) {
@@ -220,8 +224,12 @@ TEST(Search, SentDatesReadLeniently) {
     EXPECT_TRUE(senton("Wed, 1 Jan 97 00:00:00 +0000", 1997, 1, 1));  // RFC 5322 4.3: two-digit years
     EXPECT_TRUE(senton("Sat, 1 Jan 05 00:00:00 +0000", 2005, 1, 1));
     EXPECT_TRUE(senton("Thu,\r\n 31 Dec 2026\r\n 23:59:59 -1200", 2026, 12, 31));  // folded
-    EXPECT_FALSE(senton("Tue, 31 Feb 2026 10:00:00 +0000", 2026, 3, 3));          // no such day
-    EXPECT_FALSE(senton("Tue, 8 Dez 2026 10:00:00 +0000", 2026, 12, 8));
+    EXPECT_TRUE(senton("Tue, 31 Feb 2026 10:00:00 +0000", 1970, 1, 1));  // no such day: no date
+    EXPECT_TRUE(senton("Tue, 8 Dez 2026 10:00:00 +0000", 1970, 1, 1));
+    EXPECT_TRUE(senton("Tue, 8 Dec 2026", 1970, 1, 1));  // no time: no date, as Dovecot
+    EXPECT_TRUE(senton("Tue, 8 Dec 2026 25:00:00 +0000", 1970, 1, 1));
+    EXPECT_TRUE(senton("Tue, 8-Dec-2026 10:00:00 +0000", 1970, 1, 1));
+    EXPECT_TRUE(senton("Tue, 8 Dec 2026 9:05:60", 2026, 12, 8));  // a leap second, no zone
 }
 
 TEST(Search, Sizes) {
@@ -290,7 +298,7 @@ TEST(Search, HeaderKeysOnUnfoldedFields) {
     expect_only_first(text(Kind::from, "wfisk@BIGSKY"), plain, other);
     expect_only_first(text(Kind::from, "will fisk"), plain, other);
     expect_only_first(text(Kind::to, "bob li"), plain, other);
-    expect_only_first(text(Kind::cc, "(the teacher)"), plain, other);
+    expect_only_first(text(Kind::cc, "CAROL@sina"), plain, other);
     expect_only_first(text(Kind::subject, "Lunch on Friday?"), plain, other);  // folded over two lines
     expect_only_first(text(Kind::subject, "weekly"), other, plain);
     expect_only_first(header("In-Reply-To", "abc@sina"), plain, other);
@@ -360,6 +368,13 @@ TEST(Search, TextIsHeaderAndBody) {
     expect_only_first(text(Kind::text, "subject: minutes"), qp, gb);  // the field's name too
     expect_only_first(text(Kind::text, "会议通知"), gb, qp);           // decoded header
     expect_only_first(text(Kind::text, "九点"), gb, qp);               // decoded body
+    // The headers of the parts and of embedded messages too, as Dovecot.
+    const Message nested(corpus("nested_rfc822.eml")), mixed(corpus("mixed_attachments.eml"));
+    expect_only_first(text(Kind::text, "Content-Disposition: inline"), nested, qp);  // a part's header
+    expect_only_first(text(Kind::text, "r1@sina.com"), nested, mixed);               // the embedded message's
+    expect_only_first(text(Kind::text, "filename=\"photo.png"), mixed, nested);
+    EXPECT_FALSE(nested(header("Message-ID", "r1@sina.com")));  // HEADER is the message's own header only
+    EXPECT_FALSE(nested(text(Kind::body, "r1@sina.com")));
     EXPECT_TRUE(gb(text(Kind::text, "")));
     EXPECT_TRUE(Message("")(text(Kind::body, "")));  // "" is in every message
 }
