@@ -358,7 +358,7 @@ bool in_set(const SequenceSet& set, std::uint32_t n, std::uint32_t largest, cons
 class Matcher {
 public:
     Matcher(const SearchKey& root, const SearchMessage& m, const SearchScope& scope)
-        : root_(root), m_(m), scope_(scope), info_(m.info != nullptr ? *m.info : empty_) {}
+        : root_(root), m_(m), scope_(scope), info_(m.info != nullptr ? *m.info : none_) {}
 
     bool eval(const SearchKey& k) {
         const auto& flags = info_.flags;
@@ -439,10 +439,10 @@ private:
         return scan_->found(k);
     }
 
-    static inline const store::MessageInfo empty_{};
     const SearchKey& root_;
     const SearchMessage& m_;
     const SearchScope& scope_;
+    const store::MessageInfo none_;  // for a message given without its index entry
     const store::MessageInfo& info_;
     std::optional<TextScan> scan_;
 };

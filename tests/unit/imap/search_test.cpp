@@ -157,6 +157,9 @@ TEST(Search, FlagKeys) {
     for (const Kind k : {Kind::unseen, Kind::unanswered, Kind::unflagged, Kind::undeleted, Kind::undraft}) expect_only_first(key(k), none, m);
     EXPECT_TRUE(m(key(Kind::all)));
     EXPECT_TRUE(Message("")(key(Kind::all)));
+    // A message handed over without its index entry has no flags.
+    EXPECT_TRUE(matches(key(Kind::unseen), SearchMessage{.msn = 1}, {}));
+    EXPECT_FALSE(matches(key(Kind::seen), SearchMessage{.msn = 1}, {}));
 }
 
 TEST(Search, RecentNewOld) {
