@@ -84,6 +84,9 @@ void CommandReader::feed(std::string_view bytes) {
     buf_.append(bytes);
 }
 
+// The command's lines together (with each literal's "{n}" and CRLF), its literals' bytes aside.
+std::size_t CommandReader::text_size() const { return cmd_.size() - small_literals_; }
+
 std::size_t CommandReader::buffered() const { return buf_.size() - pos_ + cmd_.size(); }
 
 std::string_view CommandReader::command() const { return out_; }
@@ -169,6 +172,7 @@ CommandReader::Event CommandReader::next() {
             if (literal_left_ == 0) {
                 mode_ = Mode::line;
                 stream_rest_ = true;
+                small_literals_ = 0;
                 cmd_.clear();
                 line_start_ = 0;
             }
@@ -181,7 +185,7 @@ CommandReader::Event CommandReader::next() {
                 cmd_.append(avail.substr(0, take));
                 if (cmd_.size() > discard_tail) cmd_.erase(0, cmd_.size() - discard_tail);
                 line_start_ = 0;
-            } else if (cmd_.size() - line_start_ + take > limits_.max_line + 1) {  // + 1: the CR
+            } else if (text_size() + take > limits_.max_line + 1) {  // + 1: the CR
                 // The tag is on the first line, in cmd_ or in what just came; the
                 // line's bytes are left for the next call to skip, keeping its tail.
                 const bool first_line = line_start_ == 0 && !plain_line_ && !stream_rest_;
@@ -198,7 +202,7 @@ CommandReader::Event CommandReader::next() {
             if (lf == std::string_view::npos) return Event::need_more;
             ++pos_;
             if (cmd_.size() > line_start_ && cmd_.back() == '\r') cmd_.pop_back();
-            if (!discard_ && cmd_.size() - line_start_ > limits_.max_line) {
+            if (!discard_ && text_size() > limits_.max_line) {
                 // A line of max_line + 1 bytes ending in CRLF; its literal, if it sends one anyway, is skipped.
                 const auto lit = plain_line_ ? std::nullopt : literal_at_end(std::string_view(cmd_).substr(line_start_));
                 plain_line_ = false;

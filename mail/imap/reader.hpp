@@ -3,7 +3,8 @@
 // Pure: feed() what the socket brought, then call next() until it says
 // Event::need_more. Bytes are consumed as events are taken, so the reader
 // holds at most one command (max_line for its lines plus max_literal for its
-// small literals) and whatever the client pipelined behind it.
+// small literals) and what the last feed() brought: a client that never
+// ends a line, or announces literal after literal, cannot grow it further.
 //
 // A literal above max_literal is kept only when it is the last argument of an
 // APPEND (the reader looks at the command's second word): it is then handed
@@ -21,7 +22,7 @@
 namespace mxlab::imap {
 
 struct ReaderLimits {
-    std::size_t max_line = 64 * 1024;        // one line of a command, CRLF excluded (Dovecot: 64 KB)
+    std::size_t max_line = 64 * 1024;        // the lines of one command together, literals aside (Dovecot: 64 KB)
     std::size_t max_literal = 64 * 1024;     // all small literals of one command together
     std::uint64_t max_append = 25u << 20;    // an APPEND's message ([smtp] max_message_size)
     std::size_t max_literals = 1'000;        // literals in one command
@@ -74,6 +75,7 @@ private:
     enum class Mode : std::uint8_t { line, literal, skip, stream };
 
     bool line_ends_command();
+    std::size_t text_size() const;
     Event refuse(Event why, std::uint64_t nonsync_bytes);
     void finish();
     void reset();

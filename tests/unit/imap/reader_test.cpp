@@ -157,6 +157,33 @@ TEST(Reader, HostileLineKeepsTheBufferBounded) {
     EXPECT_LE(r.buffered(), 64u);
 }
 
+TEST(Reader, LinesOfOneCommandAreBoundedTogether) {
+    // Many short lines joined by empty literals: together past max_line.
+    ReaderLimits limits;
+    limits.max_line = 100;
+    CommandReader r(limits);
+    std::string id = "a1 ID (";
+    for (int i = 0; i < 20; ++i) id += "x {0+}\r\n";
+    EXPECT_EQ(feed(r, id + ")\r\na2 NOOP\r\n"), (V{"too_long:a1", "command:a2 NOOP"}));
+    EXPECT_LE(r.buffered(), 0u);
+}
+
+TEST(Reader, HostileEmptyLiteralsKeepTheBufferBounded) {
+    // A client announcing "{0+}" forever, 4 KB at a time (max_literals out of the way).
+    ReaderLimits limits;
+    limits.max_literals = 1'000'000;
+    CommandReader r(limits);
+    std::string piece;
+    while (piece.size() < 4096) piece += "x {0+}\r\n";
+    std::vector<std::string> events = feed(r, "a1 ID (");
+    for (int i = 0; i < 2560; ++i) {
+        auto e = feed(r, piece);
+        events.insert(events.end(), e.begin(), e.end());
+        ASSERT_LE(r.buffered(), limits.max_line + limits.max_literal + piece.size());
+    }
+    EXPECT_EQ(events, V{"too_long:a1"});
+}
+
 TEST(Reader, HostileLiteralPlusIsSkippedNotHeld) {
     // A 10 MB {n+} literal outside APPEND: too_big, then its bytes are skipped as they come.
     CommandReader r;
