@@ -435,7 +435,7 @@ private:
         const unsigned zh = fixed_digits(2, bad);
         const unsigned zm = fixed_digits(2, bad);
         expect('"', bad);
-        if (hh > 23 || mm > 59 || ss > 60 || zm > 59) throw Fail{bad};
+        if (hh > 23 || mm > 59 || ss > 60 || zh > 23 || zm > 59) throw Fail{bad};
         const int zone = sign * static_cast<int>(zh * 60 + zm);
         c_.append_zone_minutes = static_cast<std::int16_t>(zone);
         c_.append_date = std::chrono::time_point_cast<std::chrono::seconds>(ymd(d, m, y)) +

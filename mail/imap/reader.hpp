@@ -39,7 +39,9 @@ public:
                          // stream_nonsync(); or answer with a NO and call refuse_stream() instead.
                          // parse_command(command() + " {0}\r\n") reads its mailbox, flags and date.
         stream_bytes,    // stream_chunk(): the next bytes of that literal
-        stream_end,      // the literal is whole; command() is the rest of its line (normally empty)
+        stream_end,      // the literal is whole; command() is the rest of its line (normally empty; a
+                         // literal it announces is not framed: no MULTIAPPEND); too_long instead when that
+                         // line is past max_line
         too_long,        // a line past max_line: answer "BAD" (tag() when one was read); the line is skipped
         too_big,         // a literal past its limit: answer "BAD"/"NO [TOOBIG]" (tag()); the command is skipped
     };

@@ -267,6 +267,8 @@ TEST(ImapCommand, BadAppend) {
     EXPECT_EQ(bad("a APPEND INBOX \"31-Feb-2026 00:00:00 +0000\" {1}\r\nx"), "a: Invalid date");
     EXPECT_EQ(bad("a APPEND INBOX \"01-Jan-2026 24:00:00 +0000\" {1}\r\nx"), "a: Invalid date-time");
     EXPECT_EQ(bad("a APPEND INBOX \"01-Jan-2026 00:00:00\" {1}\r\nx"), "a: Invalid date-time");
+    EXPECT_EQ(bad("a APPEND INBOX \"01-Jan-2026 00:00:00 -4800\" {1}\r\nx"), "a: Invalid date-time");  // found by fuzzing
+    EXPECT_EQ(bad("a APPEND INBOX \"01-Jan-2026 00:00:00 +0060\" {1}\r\nx"), "a: Invalid date-time");
     EXPECT_EQ(bad("a APPEND INBOX (\\Foo) {1}\r\nx"), "a: Invalid system flag");
     EXPECT_EQ(bad("a APPEND INBOX {1}\r\nx y"), "a: Unexpected text after the command");
 }

@@ -253,6 +253,15 @@ TEST(Reader, BigAppendIsHandedOutInBoundedChunks) {
     EXPECT_EQ(total, 200000u);
 }
 
+TEST(Reader, LineAfterAStreamedLiteralIsBoundedToo) {
+    ReaderLimits limits;
+    limits.max_literal = 4;
+    limits.max_line = 30;
+    CommandReader r(limits);
+    EXPECT_EQ(feed(r, "a1 APPEND INBOX {5+}\r\nabcde" + std::string(40, ' ') + "\r\na2 NOOP\r\n"),
+              (V{"stream_begin:a1 APPEND INBOX:5+", "bytes:abcde", "too_long:a1", "command:a2 NOOP"}));
+}
+
 TEST(Reader, RefusedStreamSkipsItsBytes) {
     ReaderLimits limits;
     limits.max_literal = 4;
