@@ -37,6 +37,50 @@ FetchItem item(FK kind) {
     return i;
 }
 
+// Every client line of the RFCs' examples that this server takes parses.
+TEST(ImapCommand, RfcExamplesParse) {
+    const char* const examples[] = {
+        // RFC 3501 section 8, the sample session.
+        "a001 login mrc secret", "a002 select inbox", "a003 fetch 12 full", "a004 fetch 12 body[header]",
+        "a005 store 12 +flags \\deleted", "a006 logout",
+        // RFC 9051 section 6.
+        "a001 CAPABILITY", "a002 NOOP", "A023 LOGOUT", "a001 STARTTLS", "A001 AUTHENTICATE GSSAPI",
+        "a001 LOGIN SMITH SESAME", "a002 ENABLE UTF8=ACCEPT", "A142 SELECT INBOX", "A932 EXAMINE blurdybloop",
+        "A003 CREATE owatagusiam/", "A004 CREATE owatagusiam/blurdybloop", "A682 LIST \"\" *",
+        "A683 DELETE blurdybloop", "A684 CREATE foo/bar/zap", "A685 RENAME Foo Zap", "A686 LIST \"\" Zap*",
+        "A002 SUBSCRIBE #news.comp.mail.mime", "A002 UNSUBSCRIBE #news.comp.mail.mime", "A101 LIST \"\" \"\"",
+        "A102 LIST #news.comp.mail.misc \"\"", "A103 LIST /usr/staff/jones \"\"", "A202 LIST ~/Mail/ %",
+        "A01 LIST \"\" %", "A02 LIST (SUBSCRIBED) \"\" \"*\"", "A03 LIST () \"\" \"%\" RETURN (CHILDREN)",
+        "A04 LIST (REMOTE) \"\" \"%\" RETURN (CHILDREN)", "A05 LIST (REMOTE SUBSCRIBED) \"/\" \"*\"",
+        "A06 LIST (SUBSCRIBED REMOTE) \"\" \"*\" RETURN (CHILDREN)",
+        "A07 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\" RETURN (CHILDREN)",
+        "A08 LIST \"\" (\"INBOX\" \"Drafts\" \"Sent/%\")", "A11 LIST \"\" \"%\" RETURN (STATUS (MESSAGES UNSEEN))",
+        "A12 LIST \"\" \"*\" RETURN (SPECIAL-USE)", "A13 LIST (SPECIAL-USE) \"\" \"*\"", "A001 NAMESPACE",
+        "A042 STATUS blurdybloop (UIDNEXT MESSAGES)", "FXXZ CHECK", "A341 CLOSE", "A342 UNSELECT", "A202 EXPUNGE",
+        "A282 SEARCH RETURN (MIN COUNT) FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"",
+        "A283 SEARCH RETURN () FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"", "A284 SEARCH TEXT \"string not in mailbox\"",
+        "A301 SEARCH RETURN (SAVE) SINCE 19-Mar-2007 NOT FROM \"Smith\"", "A302 COPY $ \"Other Messages\"",
+        "A304 SEARCH RETURN (SAVE) DELETED $", "A305 SEARCH RETURN (SAVE) DELETED", "A306 SEARCH $ SMALLER 4096",
+        "A654 FETCH 2:4 (FLAGS BODY[HEADER.FIELDS (DATE FROM)])", "A003 STORE 2:4 +FLAGS (\\Deleted)",
+        "A003 COPY 2:4 MEETING", "a UID MOVE 42:69 foo", "A999 UID FETCH 4827313:4828442 FLAGS",
+        "A003 UID EXPUNGE 3000:3002", "A004 UID SEARCH UID 1:* NOT DELETED",
+        // RFC 2177 IDLE, RFC 2971 ID, RFC 4959 SASL-IR, RFC 5161 ENABLE.
+        "A002 IDLE", "a023 ID (\"name\" \"sodr\" \"version\" \"19.34\" \"vendor\" \"Pink Floyd Music Limited\")",
+        "a024 ID NIL", "a01 AUTHENTICATE PLAIN dGVzdAB0ZXN0AHRlc3Q=", "t2 ENABLE CONDSTORE X-GOOD-IDEA",
+        // RFC 3516 BINARY.
+        "t FETCH 1 (BINARY.PEEK[1.3] BINARY.SIZE[1.3])", "t FETCH 2 BINARY[3]<0.1024>",
+        // RFC 7162 CONDSTORE and QRESYNC.
+        "a103 UID STORE 6,4,8 (UNCHANGEDSINCE 12121230045) +FLAGS.SILENT (\\Deleted)",
+        "s100 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)", "a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338",
+        "t UID SEARCH MODSEQ 620162338", "A142 SELECT INBOX (CONDSTORE)", "A042 STATUS blurdybloop (UIDNEXT MESSAGES HIGHESTMODSEQ)",
+        "A02 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))",
+        "s100 UID FETCH 300:500 (FLAGS) (CHANGEDSINCE 12345 VANISHED)",
+        // RFC 8438 STATUS=SIZE.
+        "t STATUS INBOX (MESSAGES SIZE)",
+    };
+    for (const char* e : examples) EXPECT_EQ(bad(e), "accepted") << e;
+}
+
 // ---- tags and names (RFC 9051 section 9: tag, command) ----
 
 TEST(ImapCommand, TagsAndCaseInsensitiveNames) {
