@@ -101,8 +101,9 @@ void CommandReader::refuse_stream() {
     if (mode_ != Mode::stream) return;
     cmd_.clear();
     line_start_ = 0;
-    if (nonsync_) {
-        // The client sends the bytes without waiting: skip them and the rest of their line.
+    if (nonsync_ || literal_left_ < stream_size_) {
+        // The client sends the bytes without waiting, or is sending them:
+        // skip them and the rest of their line.
         mode_ = Mode::skip;
         discard_ = true;
     } else {

@@ -62,7 +62,9 @@ public:
     // After stream_bytes: valid until the next call to next() or feed().
     std::string_view stream_chunk() const;
     // After stream_begin: the session will not take the literal; its bytes
-    // (if the client sends them, as after {n+}) and the rest of the line are skipped.
+    // (if the client sends them, as after {n+}) and the rest of the line are
+    // skipped. After stream_bytes (the store failed mid-way): the rest of the
+    // literal and its line are skipped.
     void refuse_stream();
 
     // The next line is not a command but a SASL response (AUTHENTICATE) or

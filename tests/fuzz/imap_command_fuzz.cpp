@@ -2,7 +2,8 @@
 //
 // Input: one byte for the piece size (bytes are fed 1 to 64 at a time, so
 // every split of a line or literal is tried), one byte of switches (small
-// limits; refuse streamed APPENDs), then what the client sends. The reader
+// limits; refuse streamed APPENDs at once, or after their first piece), then
+// what the client sends. The reader
 // is driven as the session drives it: AUTHENTICATE and IDLE are followed by
 // a plain line. Checks that nothing crashes and that the promises hold: the
 // reader never holds more than its limits allow, streams hand out exactly
@@ -104,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t piece = 1 + data[0] % 64;
     const bool small = (data[1] & 1) != 0;
     const bool refuse = (data[1] & 2) != 0;
+    const bool refuse_mid_way = (data[1] & 4) != 0;
     const std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
 
     ReaderLimits limits;
@@ -154,6 +156,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case CommandReader::Event::stream_bytes:
                 check(streaming && !reader.stream_chunk().empty() && reader.stream_chunk().size() <= stream_left);
                 stream_left -= reader.stream_chunk().size();
+                if (refuse_mid_way && stream_left > 0) {
+                    reader.refuse_stream();
+                    streaming = false;
+                }
                 break;
             case CommandReader::Event::stream_end:
                 check(streaming && stream_left == 0);

@@ -285,6 +285,16 @@ TEST(Reader, BigMailboxNameInAppendIsNotStreamed) {
     EXPECT_EQ(feed(r, "a3 NOOP {5}\r\na4 NOOP\r\n"), (V{"too_big:a3", "command:a4 NOOP"}));
 }
 
+TEST(Reader, StreamRefusedMidWaySkipsTheRest) {
+    ReaderLimits limits;
+    limits.max_literal = 4;
+    CommandReader r(limits);
+    EXPECT_EQ(feed(r, "a1 APPEND INBOX {10}\r\n"), V{"stream_begin:a1 APPEND INBOX:10"});
+    EXPECT_EQ(feed(r, "0123"), V{"bytes:0123"});
+    r.refuse_stream();
+    EXPECT_EQ(feed(r, "456789\r\na2 NOOP\r\n"), V{"command:a2 NOOP"});
+}
+
 TEST(Reader, AppendPastMaxAppendIsTooBig) {
     ReaderLimits limits;
     limits.max_literal = 4;
