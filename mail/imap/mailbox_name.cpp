@@ -59,9 +59,15 @@ std::optional<char32_t> next_utf8(std::string_view s, std::size_t& i) {
     return cp;
 }
 
-bool valid_utf8(std::string_view s) {
-    for (std::size_t i = 0; i < s.size();)
-        if (!next_utf8(s, i)) return false;
+// RFC 9051 section 5.1: no control characters (C0, DEL, C1) and no line or
+// paragraph separator in a mailbox name.
+bool allowed(char32_t cp) { return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f) && cp != 0x2028 && cp != 0x2029; }
+
+bool valid_name_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto cp = next_utf8(s, i);
+        if (!cp || !allowed(*cp)) return false;
+    }
     return true;
 }
 
@@ -90,8 +96,8 @@ std::optional<std::string> decode_run(std::string_view run) {
             cp = 0x10000 + ((cp - 0xd800) << 10) + (units[++i] - 0xdc00);
         } else if (cp >= 0xdc00 && cp <= 0xdfff) {
             return std::nullopt;
-        } else if (cp >= 0x20 && cp <= 0x7e) {
-            return std::nullopt;  // printable ASCII represents itself
+        } else if ((cp >= 0x20 && cp <= 0x7e) || !allowed(cp)) {
+            return std::nullopt;  // printable ASCII represents itself; controls are not in names
         }
         append_utf8(out, cp);
     }
@@ -118,7 +124,7 @@ void encode_run(std::string& out, const std::vector<char16_t>& units) {
 
 std::optional<std::string> mailbox_from_client(std::string_view name, bool utf8) {
     if (utf8) {
-        if (!valid_utf8(name)) return std::nullopt;
+        if (!valid_name_utf8(name)) return std::nullopt;
         return std::string(name);
     }
     std::string out;

@@ -10,7 +10,9 @@ namespace mxlab::imap {
 // The UTF-8 name for what the client sent. `utf8`: the name is UTF-8 and
 // must be valid; otherwise it is modified UTF-7, decoded strictly (nullopt
 // for 8-bit bytes, a bad base64 run, a run that encodes printable ASCII, a
-// lone surrogate): the client gets NO rather than a mailbox it cannot name back.
+// lone surrogate): the client gets NO rather than a mailbox it cannot name
+// back. Either way a name with a control character, U+2028 or U+2029 is
+// refused (RFC 9051 section 5.1).
 std::optional<std::string> mailbox_from_client(std::string_view name, bool utf8);
 
 // The name as the client reads it: unchanged when `utf8`, else modified

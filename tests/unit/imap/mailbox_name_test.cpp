@@ -30,9 +30,8 @@ TEST(MailboxName, AccentsAndAstralPlane) {
     EXPECT_EQ(mailbox_from_client("Entw&APw-rfe", false), "Entw\xc3\xbcrfe");
     EXPECT_EQ(mailbox_to_client("\xf0\x9f\x93\xa7", false), "&2D3c5w-");
     EXPECT_EQ(mailbox_from_client("&2D3c5w-", false), "\xf0\x9f\x93\xa7");
-    // Control characters are encoded too.
+    // Control characters from the store are encoded too.
     EXPECT_EQ(mailbox_to_client("a\tb", false), "a&AAk-b");
-    EXPECT_EQ(mailbox_from_client("a&AAk-b", false), "a\tb");
 }
 
 TEST(MailboxName, InvalidModifiedUtf7IsRefused) {
@@ -56,6 +55,20 @@ TEST(MailboxName, Utf8ModeTakesValidUtf8AsItIs) {
     EXPECT_EQ(mailbox_from_client("\xc0\xaf", true), std::nullopt);          // overlong "/"
     EXPECT_EQ(mailbox_from_client("\xed\xa0\x80", true), std::nullopt);      // a surrogate
     EXPECT_EQ(mailbox_from_client("\xf4\x90\x80\x80", true), std::nullopt);  // past U+10FFFF
+}
+
+TEST(MailboxName, ControlCharactersAreRefused) {
+    // RFC 9051 section 5.1: no C0/C1 controls, DEL, U+2028 or U+2029 in a name.
+    EXPECT_EQ(mailbox_from_client("a&AAk-b", false), std::nullopt);     // TAB
+    EXPECT_EQ(mailbox_from_client("&AAA-", false), std::nullopt);        // NUL
+    EXPECT_EQ(mailbox_from_client("&AH8-", false), std::nullopt);        // DEL
+    EXPECT_EQ(mailbox_from_client("&AIU-", false), std::nullopt);        // U+0085
+    EXPECT_EQ(mailbox_from_client("&ICg-", false), std::nullopt);        // U+2028
+    EXPECT_EQ(mailbox_from_client("a\x7f", false), std::nullopt);
+    EXPECT_EQ(mailbox_from_client("a\tb", true), std::nullopt);
+    EXPECT_EQ(mailbox_from_client("a\xc2\x85", true), std::nullopt);     // U+0085
+    EXPECT_EQ(mailbox_from_client("a\xe2\x80\xa9", true), std::nullopt);  // U+2029
+    EXPECT_EQ(mailbox_from_client("a\xc2\xa0", true), "a\xc2\xa0");      // U+00A0 is fine
 }
 
 TEST(MailboxName, InvalidUtf8FromTheStoreBecomesReplacementCharacter) {
