@@ -13,6 +13,8 @@ namespace {
 // While a refused command is skipped, only this much of its current line is
 // kept: enough to see the "{n+}" a line may end with.
 constexpr std::size_t discard_tail = 32;
+// Buffers above this size are freed, not kept, once their command is done.
+constexpr std::size_t keep_capacity = 4096;
 // A streamed literal is handed out in pieces of at most this size.
 constexpr std::size_t max_chunk = 64 * 1024;
 
@@ -115,6 +117,9 @@ void CommandReader::refuse_stream() {
 }
 
 void CommandReader::reset() {
+    // An idle connection keeps no big command's memory (DESIGN.md: an idle IMAP
+    // connection is meant to cost a few KB); a small one's is reused.
+    if (cmd_.capacity() > keep_capacity) std::string().swap(cmd_);
     cmd_.clear();
     line_start_ = 0;
     small_literals_ = 0;
@@ -146,6 +151,7 @@ CommandReader::Event CommandReader::next() {
         reset();
     }
     if (pos_ > 0 && pos_ == buf_.size()) {
+        if (buf_.capacity() > keep_capacity) std::string().swap(buf_);
         buf_.clear();
         pos_ = 0;
     }

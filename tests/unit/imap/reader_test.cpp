@@ -1,6 +1,8 @@
 // IMAP command framing (RFC 9051 section 4.3 literals, RFC 7888 LITERAL+/LITERAL-, RFC 3516 literal8): whole commands out, every size bounded.
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
 #include <string>
 #include <vector>
 
@@ -182,6 +184,18 @@ TEST(Reader, HostileEmptyLiteralsKeepTheBufferBounded) {
         ASSERT_LE(r.buffered(), limits.max_line + limits.max_literal + piece.size());
     }
     EXPECT_EQ(events, V{"too_long:a1"});
+}
+
+TEST(Reader, DoneCommandsLeaveNoBigBuffersBehind) {
+    // DESIGN.md: an idle connection costs a few KB; one 60 KB literal is not
+    // kept for the rest of the connection (glibc's count of bytes in use).
+    const std::string big = "a1 LOGIN bob {60000+}\r\n" + std::string(60000, 'x') + "\r\n";
+    CommandReader r;
+    const auto before = static_cast<long long>(mallinfo2().uordblks);
+    r.feed(big);
+    ASSERT_EQ(r.next(), Event::command);
+    ASSERT_EQ(r.next(), Event::need_more);
+    EXPECT_LT(static_cast<long long>(mallinfo2().uordblks) - before, 8192);
 }
 
 TEST(Reader, HostileLiteralPlusIsSkippedNotHeld) {
