@@ -130,9 +130,6 @@ private:
         if (nonzero && (n == 0 || s_[start] == '0')) throw Fail{what};
         return n;
     }
-    std::uint32_t number(const char* what = "Invalid number") {
-        return static_cast<std::uint32_t>(digits(std::numeric_limits<std::uint32_t>::max(), false, what));
-    }
     std::uint32_t nz_number(const char* what = "Invalid number") {
         return static_cast<std::uint32_t>(digits(std::numeric_limits<std::uint32_t>::max(), true, what));
     }
@@ -640,7 +637,6 @@ private:
     }
     FetchItem fetch_att() {
         using K = FetchItem::Kind;
-        const std::size_t start = p_;
         const auto name = span([](unsigned char ch) { return atom_char(ch) && ch != '[' && ch != '<'; });
         if (name.empty()) throw Fail{at_end() ? "Missing argument" : "Invalid FETCH item"};
         FetchItem item;
@@ -674,7 +670,6 @@ private:
             item.section.part = section_binary();
             return item;
         } else {
-            p_ = start;
             throw Fail{"Invalid FETCH item"};
         }
         if (take('<')) {

@@ -151,7 +151,8 @@ struct Command {
     Name name = Name::noop;
     bool uid = false;  // UID FETCH, UID SEARCH, UID STORE, UID COPY, UID MOVE, UID EXPUNGE
 
-    // Mailbox names as the client sent them (modified UTF-7 or UTF-8: the session decodes, mailbox_name.hpp).
+    // Mailbox names as the client sent them (modified UTF-7 or UTF-8: the session decodes, mailbox_name.hpp),
+    // except that INBOX in any case is "INBOX" (RFC 9051 section 5.1); LIST's reference is kept as sent.
     std::string mailbox;   // SELECT, EXAMINE, CREATE, DELETE, RENAME (from), SUBSCRIBE, UNSUBSCRIBE, STATUS, APPEND, COPY/MOVE (to)
     std::string mailbox2;  // RENAME (to)
     // LOGIN: user, password. AUTHENTICATE: mechanism, and the SASL-IR initial
