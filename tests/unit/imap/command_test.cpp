@@ -81,6 +81,43 @@ TEST(ImapCommand, RfcExamplesParse) {
     for (const char* e : examples) EXPECT_EQ(bad(e), "accepted") << e;
 }
 
+// What common clients send (as Dovecot's logs and the clients' sources show them).
+TEST(ImapCommand, RealClientLinesParse) {
+    const char* const lines[] = {
+        // Thunderbird
+        "2 authenticate PLAIN", "3 select \"INBOX\" (CONDSTORE)", "4 UID fetch 1:* (FLAGS)",
+        "5 UID fetch 300:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID "
+        "Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])",
+        "6 UID fetch 7 (UID RFC822.SIZE BODY.PEEK[]<0.32768>)", "7 uid store 5 +FLAGS (\\Seen)",
+        "8 UID copy 5 \"Trash\"", "9 list (subscribed) \"\" \"*\" return (special-use)", "10 lsub \"\" \"*\"",
+        "11 UID fetch 1:* (FLAGS) (CHANGEDSINCE 12)", "12 ENABLE CONDSTORE", "13 IDLE",
+        // Apple Mail
+        "1.1 ID (\"name\" \"Mac OS X Mail\" \"version\" \"16.0 (3731)\" \"os\" \"Mac OS X\")",
+        "2.1 LIST \"\" \"*\" RETURN (CHILDREN SPECIAL-USE)", "3.1 SELECT INBOX (CONDSTORE)",
+        "4.1 UID SEARCH 1:* NOT DELETED",
+        "5.1 STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY HIGHESTMODSEQ)",
+        // K-9 / Thunderbird for Android
+        "11 UID FETCH 1:20 (UID INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (date subject from content-type "
+        "to cc reply-to message-id references in-reply-to X-K9mail-Identity Chat-Version)])",
+        "12 UID STORE 1 +FLAGS.SILENT (\\Deleted)", "13 UID SEARCH UID 1:* NOT DELETED",
+        // mutt
+        "a0005 FETCH 1:2 (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (DATE FROM SENDER SUBJECT TO CC "
+        "MESSAGE-ID REFERENCES CONTENT-TYPE CONTENT-DESCRIPTION IN-REPLY-TO REPLY-TO LINES LIST-POST X-LABEL "
+        "X-ORIGINAL-TO)])",
+        "a0006 STATUS \"INBOX\" (MESSAGES)", "a0007 LIST \"\" \"%\"",
+        // Roundcube
+        "A0004 SEARCH RETURN (COUNT) ALL", "A0005 FETCH 1 (UID BODYSTRUCTURE)",
+        "A0006 UID FETCH 1:* (UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM TO SUBJECT "
+        "CONTENT-TYPE CC REPLY-TO LIST-POST DISPOSITION-NOTIFICATION-TO X-PRIORITY)])",
+        "A0007 UID MOVE 4 \"Junk\"",
+        // Python imaplib
+        "JFAL1 LOGIN bob@sina.com \"pass word\"", "JFAL2 SELECT INBOX", "JFAL3 FETCH 1 (RFC822)",
+        "JFAL4 STORE 1 +FLAGS \\Deleted", "JFAL5 SEARCH ALL", "JFAL6 UID SEARCH UNSEEN",
+        "JFAL7 APPEND INBOX (\\Seen) \"07-Dec-2026 12:00:00 +0000\" {1}\r\nx",
+    };
+    for (const char* l : lines) EXPECT_EQ(bad(l), "accepted") << l;
+}
+
 // ---- tags and names (RFC 9051 section 9: tag, command) ----
 
 TEST(ImapCommand, TagsAndCaseInsensitiveNames) {
