@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mail/imap/format.hpp"
+#include "mail/imap/line_ends.hpp"
 #include "mail/imap/list_match.hpp"
 #include "mail/imap/mailbox_name.hpp"
 #include "mail/imap/session.hpp"
@@ -233,28 +234,58 @@ asio::awaitable<void> Session::lsub(const Command& cmd) {
     tagged(cmd, "OK", "Lsub completed.");
 }
 
-asio::awaitable<void> Session::append(const Command& cmd, std::string_view message) {
+std::optional<std::string> Session::append_target(const Command& cmd, std::uint64_t size) {
     auto name = mailbox_name(cmd, cmd.mailbox);
-    if (!name) co_return;
-    if (message.size() > max_append_) {
+    if (!name) return std::nullopt;
+    if (size > max_append_) {
         tagged(cmd, "NO", "[TOOBIG] Message is larger than this server accepts (" + std::to_string(max_append_) + " bytes).");
-        co_return;
+        return std::nullopt;
     }
-    if (message.empty()) {
+    if (size == 0) {
         tagged(cmd, "NO", "Can't save an empty message.");
-        co_return;
+        return std::nullopt;
     }
-    const store::Time date = cmd.append_date ? *cmd.append_date : store::Time{};
-    auto r = co_await store_.append(user_, *name, message, cmd.flags, date, cmd.append_zone_minutes);
+    return name;
+}
+
+std::optional<std::string> Session::append_code(const Command& cmd, const store::Result<store::AppendResult>& r) {
     if (!r) {
         if (r.code() == store::Errc::not_found) tagged(cmd, "NO", "[TRYCREATE] Mailbox doesn't exist.");
         else store_failed(cmd, r.error());
-        co_return;
+        return std::nullopt;
     }
     ++counts_.appended;
+    return "[APPENDUID " + std::to_string(r->uidvalidity) + " " + std::to_string(r->uid) + "] Append completed.";
+}
+
+asio::awaitable<void> Session::append(const Command& cmd, std::string_view message) {
+    std::string crlf;
+    CrlfNormalizer().feed(message, crlf);
+    auto name = append_target(cmd, crlf.size());
+    if (!name) co_return;
+    const store::Time date = cmd.append_date ? *cmd.append_date : store::Time{};
+    auto r = co_await store_.append(user_, *name, crlf, cmd.flags, date, cmd.append_zone_minutes);
+    auto done = append_code(cmd, r);
+    if (!done) co_return;
     // Into the selected mailbox: the client learns of it (EXISTS) before the tagged reply, as Dovecot answers.
     if (selected_ && selected_->ref.name == *name && !co_await sync(true)) co_return;
-    tagged(cmd, "OK", "[APPENDUID " + std::to_string(r->uidvalidity) + " " + std::to_string(r->uid) + "] Append completed.");
+    tagged(cmd, "OK", *done);
+}
+
+asio::awaitable<void> Session::append(const Command& cmd, store::StagedBlob staged, std::uint64_t size) {
+    auto name = append_target(cmd, size);
+    if (!name) {
+        // Dropping the staged chunks is a store write: on the pool, not on this network thread.
+        auto drop = [&](store::Store&) { return staged = store::StagedBlob(), 0; };
+        co_await store_.run(drop);
+        co_return;
+    }
+    const store::Time date = cmd.append_date ? *cmd.append_date : store::Time{};
+    auto r = co_await store_.append(user_, *name, std::move(staged), cmd.flags, date, cmd.append_zone_minutes);
+    auto done = append_code(cmd, r);
+    if (!done) co_return;
+    if (selected_ && selected_->ref.name == *name && !co_await sync(true)) co_return;
+    tagged(cmd, "OK", *done);
 }
 
 }  // namespace mxlab::imap

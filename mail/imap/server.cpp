@@ -7,6 +7,7 @@
 #include "core/ascii.hpp"
 #include "mail/auth/sasl.hpp"
 #include "mail/imap/command.hpp"
+#include "mail/imap/line_ends.hpp"
 #include "mail/imap/session.hpp"
 #include "mail/store/subscription.hpp"
 
@@ -23,7 +24,8 @@ constexpr std::string_view kCapsBase = "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE ID
 constexpr std::string_view kCapsSession =
     "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE "
     "CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS BINARY STATUS=SIZE UTF8=ACCEPT";
-constexpr std::size_t kWriteAt = 64 * 1024;  // pipelined replies gathered before a write
+constexpr std::size_t kWriteAt = 64 * 1024;    // pipelined replies gathered before a write
+constexpr std::size_t kStagePart = 256 * 1024;  // a big APPEND's bytes gathered before each store write
 
 // What the change feed told an idling session, handed from the feed's thread to the connection's strand.
 // `generation` tells a wait's completion from an older one's (a DONE cancels
@@ -78,10 +80,14 @@ struct Server::Dialog {
     // IDLE in progress
     std::optional<std::string> idle_tag;
     std::shared_ptr<IdleNews> news = std::make_shared<IdleNews>();
-    // A big APPEND being received
+    // A big APPEND being received: staged into the store a part at a time
+    // (as SMTP's DATA is), so a connection holds at most kStagePart of it.
     std::optional<Command> append_cmd;
     std::string append_data;
-    bool append_refused = false;
+    CrlfNormalizer append_crlf;
+    std::optional<store::BlobWriter> staging;
+    std::uint64_t append_size = 0;
+    bool append_failed = false;
 
     std::string& output() { return out; }
     void receive(std::string_view bytes) { reader.feed(bytes); }
@@ -157,6 +163,27 @@ struct Server::Dialog {
         return l;
     }
     asio::awaitable<Need> stream_event(CommandReader::Event ev);
+
+    // Writes what APPEND gathered to its staged blob (begun by the first part). false: the store failed.
+    asio::awaitable<bool> stage() {
+        if (append_data.empty()) co_return true;
+        append_size += append_data.size();
+        auto write = [this](store::Store& s) -> store::Status {
+            if (!staging) staging.emplace(s.stage_message());
+            return staging->append(append_data);
+        };
+        auto written = co_await server.store_.run(write);
+        append_data.clear();
+        if (!written) server.log_.error("imap.store.failed", {{"command", "APPEND"}, {"error", written.error().message}});
+        co_return written.ok();
+    }
+    // Drops a half-staged APPEND: deleting its chunks is a store write, so on the pool.
+    asio::awaitable<void> drop_staged() {
+        append_data.clear();
+        if (!staging) co_return;
+        auto drop = [this](store::Store&) { return staging.reset(), 0; };
+        co_await server.store_.run(drop);
+    }
 };
 
 asio::awaitable<Server::Dialog::Need> Server::Dialog::step() {
@@ -413,23 +440,43 @@ asio::awaitable<Server::Dialog::Need> Server::Dialog::stream_event(CommandReader
         }
         append_cmd = std::move(*cmd);
         append_data.clear();
-        append_data.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(reader.stream_size(), 1u << 20)));
+        append_crlf = CrlfNormalizer();
+        append_size = 0;
+        append_failed = false;
         if (!reader.stream_nonsync()) out += "+ OK\r\n";
         co_return Need::read;
     }
     case CommandReader::Event::stream_bytes:
-        if (append_cmd) append_data += reader.stream_chunk();
+        if (!append_cmd) co_return Need::read;
+        append_crlf.feed(reader.stream_chunk(), append_data);
+        if (append_data.size() >= kStagePart && !co_await stage()) append_failed = true;
         co_return Need::read;
     case CommandReader::Event::stream_end: {
         if (!append_cmd) co_return Need::read;
         Command cmd = *std::exchange(append_cmd, std::nullopt);
-        std::string data = std::exchange(append_data, {});
         if (!reader.command().empty()) {
+            co_await drop_staged();
             // MULTIAPPEND is not offered: nothing may follow the message.
             if (!bad_command(cmd.tag, "Unexpected arguments after the message.")) co_return Need::close;
             co_return Need::read;
         }
-        co_await session->append(cmd, data);
+        if (append_failed || !co_await stage()) {
+            co_await drop_staged();
+            reply(cmd.tag, "NO", "[SERVERBUG] The mail store failed; nothing was saved. Try again later.");
+            co_return Need::read;
+        }
+        auto finish = [this](store::Store&) -> store::Result<store::StagedBlob> {
+            auto w = std::move(staging);
+            staging.reset();
+            return w->finish();
+        };
+        auto staged = co_await server.store_.run(finish);
+        if (!staged) {
+            server.log_.error("imap.store.failed", {{"user", session->user()}, {"command", "APPEND"}, {"error", staged.error().message}});
+            reply(cmd.tag, "NO", "[SERVERBUG] The mail store failed; nothing was saved. Try again later.");
+            co_return Need::read;
+        }
+        co_await session->append(cmd, std::move(*staged), append_size);
         out += std::exchange(session->output(), {});
         co_return Need::read;
     }
@@ -453,6 +500,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<mail::net::Connection> base)
     dialog.out = "* OK [CAPABILITY " + dialog.capabilities() + "] mxlab IMAP ready.\r\n";
     co_await drive(*conn, dialog, {limits_.write_timeout, limits_.tls_handshake_timeout});
     dialog.disarm();
+    co_await dialog.drop_staged();  // a client gone mid-APPEND
     if (dialog.session) {
         const auto& c = dialog.session->counts();
         log_.info("imap.logout", {{"client", conn->client.str()},

@@ -72,8 +72,11 @@ public:
     // The selected mailbox's watch, for IDLE (nullptr when none is selected).
     store::Subscription* watch();
 
-    // APPEND with the message in hand (a small literal, or a streamed one the server gathered).
+    // APPEND with the message in hand (a small literal; line ends made CRLF here).
     asio::awaitable<void> append(const Command& cmd, std::string_view message);
+    // APPEND of a big literal the server staged into the store as it came
+    // (line ends made CRLF already), `size` bytes.
+    asio::awaitable<void> append(const Command& cmd, store::StagedBlob staged, std::uint64_t size);
 
     // Counters for the logout line.
     struct Counts {
@@ -98,6 +101,10 @@ private:
     asio::awaitable<void> expunge(const Command& cmd);
     asio::awaitable<void> close(const Command& cmd, bool expunge);
     void enable(const Command& cmd);
+    // APPEND's checks before the write: the target's name, or nothing after writing the refusal.
+    std::optional<std::string> append_target(const Command& cmd, std::uint64_t size);
+    // After the write: the tagged OK's text with APPENDUID, or nothing after writing the NO.
+    std::optional<std::string> append_code(const Command& cmd, const store::Result<store::AppendResult>& r);
 
     // The mailbox name a command gave, decoded and normalized; nullopt after
     // writing "tag NO/BAD ..." for a name that cannot be one.

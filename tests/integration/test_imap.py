@@ -195,6 +195,27 @@ class ImapClients(unittest.TestCase):
         c.delete("Lab/Week1")
         c.logout()
 
+    def test_big_append_streams_into_the_store_and_reads_back(self):
+        # A 6 MB APPEND is staged into the store a part at a time (never held whole) and reads back exactly;
+        # bare LFs become CRLF (RFC 9051 6.3.12), as SMTP's side stores them.
+        import random
+        body = b"".join(b"%08d " % i + random.Random(i).randbytes(30).hex().encode() + b"\r\n" for i in range(90000))
+        raw = b"From: jack@sina.com\r\nTo: jack@sina.com\r\nSubject: big append\r\n\r\n" + body
+        c = imap(self.lab, "jack@sina.com", "jack123")
+        typ, data = c.append("Drafts", None, None, raw)
+        self.assertEqual(typ, "OK", data)
+        uid = re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1).decode()
+        typ, data = c.append("Drafts", None, None, b"Subject: bare\n\nline one\nline two\n")
+        self.assertEqual(typ, "OK", data)
+        bare_uid = re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1).decode()
+        c.select("Drafts", readonly=True)
+        typ, data = c.uid("FETCH", uid, "(RFC822.SIZE BODY.PEEK[])")
+        self.assertEqual(data[0][1], raw)
+        self.assertIn(b"RFC822.SIZE %d" % len(raw), data[0][0])
+        typ, data = c.uid("FETCH", bare_uid, "(BODY.PEEK[])")
+        self.assertEqual(data[0][1], b"Subject: bare\r\n\r\nline one\r\nline two\r\n")
+        c.logout()
+
     def test_curl_reads_and_lists(self):
         deliver(self.lab, "jack@sina.com", [message(40, "curl me", "jack@sina.com")])
         port = self.lab.ports["imap"]
