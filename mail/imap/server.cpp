@@ -204,6 +204,11 @@ asio::awaitable<Server::Dialog::Need> Server::Dialog::step() {
         case CommandReader::Event::need_more: co_return Need::read;
         case CommandReader::Event::continuation: out += "+ OK\r\n"; continue;
         case CommandReader::Event::too_long:
+            if (append_cmd) {
+                // The line after a streamed APPEND's message (reader.hpp): the APPEND is off.
+                append_cmd.reset();
+                co_await drop_staged();
+            }
             if (!bad_command(reader.tag(), "Command line too long.")) co_return Need::close;
             continue;
         case CommandReader::Event::too_big:
