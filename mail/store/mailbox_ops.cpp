@@ -226,6 +226,9 @@ Result<int> provision_user(WriteTxn& txn, std::string_view user, bool all) {
         if (!found) return found.error();
         if (*found) continue;
         if (auto s = create_one(txn, user, name); !s) return s.error();
+        // Subscribed as they are made (Dovecot's `auto = subscribe`): Thunderbird
+        // shows only subscribed folders, and a student's Sent should be there.
+        txn.put(Cf::subscriptions, keys::mailbox(user, name), "");
         ++created;
     }
     return created;

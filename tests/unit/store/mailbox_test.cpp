@@ -151,8 +151,21 @@ TEST_F(StoreTest, DeleteRefusesInboxAndParentsAndFreesMessages) {
     EXPECT_EQ(again->uidnext, 1u);
 }
 
+// The default folders come subscribed (as Dovecot's `auto = subscribe`):
+// Thunderbird shows only subscribed folders. One the user unsubscribes stays so.
+TEST_F(StoreTest, DefaultMailboxesAreMadeSubscribed) {
+    MX_ASSERT_OK(s().ensure_user("bob@sina.com"));
+    auto subs = s().subscriptions("bob@sina.com");
+    MX_ASSERT_OK(subs);
+    EXPECT_EQ(*subs, (std::vector<std::string>{"Drafts", "INBOX", "Junk", "Sent", "Trash"}));
+    MX_ASSERT_OK(s().unsubscribe("bob@sina.com", "Junk"));
+    MX_ASSERT_OK(s().ensure_user("bob@sina.com"));
+    EXPECT_EQ(*s().subscriptions("bob@sina.com"), (std::vector<std::string>{"Drafts", "INBOX", "Sent", "Trash"}));
+}
+
 TEST_F(StoreTest, SubscriptionsAreIndependentOfMailboxes) {
     MX_ASSERT_OK(s().ensure_user("bob@sina.com"));
+    for (auto name : {"INBOX", "Sent", "Drafts", "Trash", "Junk"}) MX_ASSERT_OK(s().unsubscribe("bob@sina.com", name));
     MX_ASSERT_OK(s().subscribe("bob@sina.com", "Sent"));
     MX_ASSERT_OK(s().subscribe("bob@sina.com", "inbox"));
     MX_ASSERT_OK(s().subscribe("bob@sina.com", "Not/yet"));  // RFC 3501 6.3.6 allows a missing name
