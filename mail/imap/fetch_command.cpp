@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::size_t kBatch = 256;                  // messages rendered per trip to the store's pool
 constexpr std::size_t kFlushAt = 64 * 1024;          // output gathered before a write
+constexpr std::uint64_t kBatchBytes = 1 << 20;       // rendered text one trip may hold (BODY[] of 256 messages)
 constexpr std::uint64_t kStreamChunk = 256 * 1024;   // bytes of a big literal read per trip
 
 struct Rendered {
@@ -27,6 +28,8 @@ struct Batch {
     std::vector<Rendered> messages;
     bool missing = false;  // a message of the set was expunged meanwhile
     std::optional<store::Error> error;
+    std::uint64_t bytes = 0;                // rendered text held
+    std::optional<std::size_t> resume_at;   // stopped early: the msns index to go on from
 };
 
 }  // namespace
@@ -98,10 +101,11 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
     const bool structure = needs_structure(items);
     const bool bytes = needs_bytes(items);
     bool missing = false;
-    for (std::size_t start = 0; start < msns.size(); start += kBatch) {
+    for (std::size_t start = 0; start < msns.size();) {
         const std::size_t end = std::min(msns.size(), start + kBatch);
         std::vector<std::uint32_t> batch_msns;
         std::vector<store::Uid> batch_uids;
+        std::vector<std::size_t> batch_at;  // each one's index in msns
         for (std::size_t i = start; i < end; ++i) {
             const auto& m = v.at(msns[i]);
             if (m.expunged) {
@@ -110,7 +114,9 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
             }
             batch_msns.push_back(msns[i]);
             batch_uids.push_back(m.uid);
+            batch_at.push_back(i);
         }
+        start = end;
         if (batch_uids.empty()) continue;
         auto render = [&](store::Store& s) {
             Batch b;
@@ -161,11 +167,18 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
                     b.error = pieces.error();
                     continue;
                 }
+                for (const auto& p : *pieces) b.bytes += p.text.size();
                 b.messages.push_back(Rendered{info.uid, std::move(*pieces)});
+                // A batch holds at most about kBatchBytes of rendered text: the rest waits for the next trip.
+                if (b.bytes >= kBatchBytes && i + 1 < batch_uids.size()) {
+                    b.resume_at = batch_at[i + 1];
+                    break;
+                }
             }
             return b;
         };
         Batch b = co_await store_.run(render);
+        if (b.resume_at) start = *b.resume_at;
         missing = missing || b.missing;
         if (b.error && b.error->code == store::Errc::invalid) {
             // render_fetch's refusal: BINARY of a part whose encoding it cannot undo (RFC 3516 4.2).

@@ -216,6 +216,23 @@ class ImapClients(unittest.TestCase):
         self.assertEqual(data[0][1], b"Subject: bare\r\n\r\nline one\r\nline two\r\n")
         c.logout()
 
+    def test_fetch_of_many_bodies_comes_back_whole_and_in_order(self):
+        # 120 messages of ~20 KB: more than one trip's worth (about 1 MB rendered at a time); every body back, in order.
+        c = imap(self.lab, "jack@sina.com", "jack123")
+        c.create("Many")
+        sent = []
+        for i in range(120):
+            raw = (f"Subject: many {i}\r\n\r\n".encode() + (b"%04d " % i) * 4000 + b"\r\n")
+            sent.append(raw)
+            typ, _ = c.append("Many", None, None, raw)
+            self.assertEqual(typ, "OK")
+        c.select("Many", readonly=True)
+        typ, data = c.fetch("1:*", "(UID BODY.PEEK[])")
+        self.assertEqual(typ, "OK")
+        bodies = [d[1] for d in data if isinstance(d, tuple)]
+        self.assertEqual(bodies, sent)
+        c.logout()
+
     def test_curl_reads_and_lists(self):
         deliver(self.lab, "jack@sina.com", [message(40, "curl me", "jack@sina.com")])
         port = self.lab.ports["imap"]
