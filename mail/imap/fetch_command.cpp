@@ -22,7 +22,16 @@ constexpr std::uint64_t kStreamChunk = 256 * 1024;   // bytes of a big literal r
 struct Rendered {
     store::Uid uid = 0;
     std::vector<FetchPiece> pieces;
+    // Kept when a piece is left to stream: its snapshot still has the message
+    // if another session expunges or moves it before the literal goes out.
+    std::optional<store::MessageReader> reader;
 };
+
+// Whether a piece's literal is a literal8 ("~{n}", BINARY): only those may carry NUL.
+bool literal8(const std::string& text) {
+    const auto brace = text.rfind('{');
+    return brace != std::string::npos && brace > 0 && text[brace - 1] == '~';
+}
 
 struct Batch {
     std::vector<Rendered> messages;
@@ -49,22 +58,17 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
     if (modseq_item) enabled_.condstore = true;
 
     // RFC 7162 3.2.6: UID FETCH (CHANGEDSINCE m VANISHED) first says which UIDs of the set went since m.
+    if (cmd.vanished && !enabled_.qresync) {
+        tagged(cmd, "BAD", "VANISHED needs QRESYNC enabled first.");
+        co_return;
+    }
     if (cmd.vanished && cmd.changed_since) {
         auto changes = co_await store_.changes_since(sel.ref, *cmd.changed_since);
         if (changes) {
-            std::vector<store::Uid> gone;
-            // "*" here reaches past the last UID still there: an expunged last message is among them.
-            const store::Uid top = std::max<store::Uid>(v.last_uid(), v.uidnext() - 1);
-            for (store::Uid u : changes->vanished) {
-                for (const auto& r : cmd.set.ranges) {
-                    store::Uid a = r.first == star ? top : r.first, b = r.last == star ? top : r.last;
-                    if (a > b) std::swap(a, b);
-                    if (u >= a && u <= b) {
-                        gone.push_back(u);
-                        break;
-                    }
-                }
-            }
+            const auto wanted = uid_ranges(cmd.set, std::max<store::Uid>(v.last_uid(), v.uidnext() - 1));
+            std::vector<std::uint32_t> gone;
+            for (store::Uid u : changes->vanished)
+                if (in_ranges(wanted, u)) gone.push_back(u);
             if (!gone.empty()) {
                 out_ += "* VANISHED (EARLIER) ";
                 append_sequence(out_, gone);
@@ -167,8 +171,12 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
                     b.error = pieces.error();
                     continue;
                 }
-                for (const auto& p : *pieces) b.bytes += p.text.size();
-                b.messages.push_back(Rendered{info.uid, std::move(*pieces)});
+                bool streams = false;
+                for (const auto& p : *pieces) {
+                    b.bytes += p.text.size();
+                    streams = streams || p.length > 0;
+                }
+                b.messages.push_back(Rendered{info.uid, std::move(*pieces), streams ? std::move(reader) : std::nullopt});
                 // A batch holds at most about kBatchBytes of rendered text: the rest waits for the next trip.
                 if (b.bytes >= kBatchBytes && i + 1 < batch_uids.size()) {
                     b.resume_at = batch_at[i + 1];
@@ -192,24 +200,20 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
         for (auto& r : b.messages) {
             ++counts_.fetched;
             for (auto& p : r.pieces) {
-                out_ += p.text;
+                const bool nul_ok = p.length > 0 && literal8(p.text);
                 counts_.fetched_bytes += p.text.size();
+                if (out_.empty()) out_ = std::move(p.text);
+                else out_ += p.text;
                 if (p.length == 0) continue;
                 if (!co_await writer_(out_)) {
                     hang_up_ = true;
                     co_return;
                 }
-                // A big literal, a chunk per trip: the session never holds the message.
-                auto opened = co_await store_.open_message(sel.ref, r.uid);
-                // Mid-literal there is no way to say NO: hang up rather than send a cut message as whole.
-                if (!opened) {
-                    hang_up_ = true;
-                    co_return;
-                }
+                // A big literal, a chunk per trip from the render's snapshot: the session never holds the message.
                 std::uint64_t sent = 0;
                 while (sent < p.length) {
                     const std::uint64_t n = std::min(kStreamChunk, p.length - sent);
-                    auto& reader = *opened;
+                    auto& reader = *r.reader;
                     const std::uint64_t at = p.offset + sent;
                     auto read = [&reader, at, n](store::Store&) { return reader.read(at, n); };
                     auto chunk = co_await store_.run(read);
@@ -220,6 +224,8 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
                     }
                     sent += chunk->size();
                     out_ = std::move(*chunk);
+                    // NUL may not appear in a literal (RFC 9051 4.3): 0x80 in its place, as for inline text (fetch.hpp).
+                    if (!nul_ok) std::replace(out_.begin(), out_.end(), '\0', '\x80');
                     if (!co_await writer_(out_)) {
                         hang_up_ = true;
                         co_return;

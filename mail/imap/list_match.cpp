@@ -27,9 +27,28 @@ std::string inbox_cased(std::string_view s) {
 
 }  // namespace
 
+// A run of wildcards matches what its widest member does: "%*%" is "*", "%%" is "%".
+std::string collapse_wildcards(std::string_view p) {
+    std::string out;
+    for (std::size_t i = 0; i < p.size();) {
+        if (p[i] != '*' && p[i] != '%') {
+            out += p[i++];
+            continue;
+        }
+        bool star = false;
+        for (; i < p.size() && (p[i] == '*' || p[i] == '%'); ++i) star = star || p[i] == '*';
+        out += star ? '*' : '%';
+    }
+    return out;
+}
+
 bool list_matches(std::string_view pattern_in, std::string_view name_in) {
-    const std::string pattern = inbox_cased(pattern_in);
+    const std::string pattern = collapse_wildcards(inbox_cased(pattern_in));
     const std::string name = inbox_cased(name_in);
+    // Each character that is not a wildcard matches one of the name's: more of them than it has, no match.
+    std::size_t literal = 0;
+    for (char c : pattern) literal += c != '*' && c != '%';
+    if (literal > name.size()) return false;
     // Dynamic programming over (pattern position, name position), one row at a time.
     const std::size_t n = name.size();
     std::vector<char> row(n + 1, 0), next(n + 1, 0);

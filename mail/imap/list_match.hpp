@@ -12,7 +12,9 @@ namespace mxlab::imap {
 std::string list_pattern(std::string_view reference, std::string_view pattern);
 
 // Whether `name` matches `pattern`; "INBOX" is matched case-insensitively
-// (RFC 9051 section 5.1), as its first level. Bounded: O(|name|·|pattern|).
+// (RFC 9051 section 5.1), as its first level. O(|name|·|pattern|) with runs
+// of wildcards taken as one and at most 2·|name| + 1 pattern characters
+// looked at (the session also bounds names and patterns).
 bool list_matches(std::string_view pattern, std::string_view name);
 
 }  // namespace mxlab::imap

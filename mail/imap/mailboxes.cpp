@@ -16,6 +16,16 @@
 
 namespace mxlab::imap {
 
+namespace {
+
+// Bounds that keep LIST's matching cheap (list_match.hpp) whatever a user makes: far beyond what a
+// student's folders need (Dovecot refuses names past 255 bytes a level).
+constexpr std::size_t kMaxNameBytes = 512;
+constexpr std::size_t kMaxMailboxes = 1000;  // per user, at CREATE
+constexpr std::size_t kMaxPatternBytes = 1024;
+
+}  // namespace
+
 std::optional<std::string> Session::mailbox_name(const Command& cmd, const std::string& raw) {
     auto utf8 = mailbox_from_client(raw, enabled_.utf8 || enabled_.imap4rev2);
     if (!utf8) {
@@ -25,6 +35,10 @@ std::optional<std::string> Session::mailbox_name(const Command& cmd, const std::
     std::string name = std::move(*utf8);
     // "Lists/" names "Lists" (RFC 9051 6.3.4: a trailing separator on CREATE).
     while (name.size() > 1 && name.back() == store::hierarchy_separator) name.pop_back();
+    if (name.size() > kMaxNameBytes) {
+        tagged(cmd, "NO", "[CANNOT] Mailbox name is too long (at most " + std::to_string(kMaxNameBytes) + " bytes).");
+        return std::nullopt;
+    }
     auto normal = store::normalize_mailbox(name);
     if (!normal) {
         tagged(cmd, "NO", "[CANNOT] " + normal.error().message);
@@ -42,6 +56,11 @@ asio::awaitable<void> Session::create(const Command& cmd) {
     if (!name) co_return;
     if (store::is_inbox(*name)) {
         tagged(cmd, "NO", "[ALREADYEXISTS] Mailbox already exists.");
+        co_return;
+    }
+    auto existing = co_await store_.mailboxes(user_);
+    if (existing && existing->size() >= kMaxMailboxes) {
+        tagged(cmd, "NO", "[LIMIT] Too many mailboxes (at most " + std::to_string(kMaxMailboxes) + "); delete some first.");
         co_return;
     }
     auto r = co_await store_.create_mailbox(user_, *name);
@@ -145,6 +164,12 @@ asio::awaitable<void> Session::list(const Command& cmd) {
     std::vector<std::string> patterns;
     for (std::size_t i = 1; i < cmd.strings.size(); ++i) patterns.push_back(list_pattern(reference, cmd.strings[i]));
     const ListOptions& o = cmd.list;
+    for (const auto& p : patterns) {
+        if (p.size() > kMaxPatternBytes) {
+            tagged(cmd, "BAD", "LIST pattern too long.");
+            co_return;
+        }
+    }
     // RFC 9051 6.3.9: an empty pattern asks for the separator and the root.
     if (patterns.size() == 1 && patterns[0].empty() && cmd.strings.size() == 2 && cmd.strings[1].empty()) {
         out_ += "* LIST (\\Noselect) \"/\" \"\"\r\n";
@@ -219,6 +244,10 @@ asio::awaitable<void> Session::list(const Command& cmd) {
 asio::awaitable<void> Session::lsub(const Command& cmd) {
     const std::string& reference = cmd.strings.empty() ? std::string() : cmd.strings[0];
     const std::string pattern = list_pattern(reference, cmd.strings.size() > 1 ? cmd.strings[1] : std::string());
+    if (pattern.size() > kMaxPatternBytes) {
+        tagged(cmd, "BAD", "LSUB pattern too long.");
+        co_return;
+    }
     auto decoded = mailbox_from_client(pattern, enabled_.utf8 || enabled_.imap4rev2);
     auto subs = co_await store_.subscriptions(user_);
     if (!subs) {

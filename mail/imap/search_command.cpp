@@ -21,6 +21,24 @@ bool uses_modseq(const SearchKey& key) {
     return false;
 }
 
+constexpr std::size_t kSearchBatch = 256;           // messages per trip to the store's pool
+constexpr std::uint64_t kSearchBytes = 8u << 20;    // message bytes read per trip (text keys)
+constexpr std::size_t kMaxTextKeys = 32;            // header and body strings in one SEARCH
+
+bool ret_save(const Command& cmd) { return cmd.search_return.save; }
+
+// Keys that read text (every one a pass over the header or the whole message).
+std::size_t text_keys(const SearchKey& key) {
+    using K = SearchKey::Kind;
+    std::size_t n = 0;
+    switch (key.kind) {
+    case K::bcc: case K::cc: case K::from: case K::to: case K::subject: case K::body: case K::text: case K::header: n = 1; break;
+    default: break;
+    }
+    for (const auto& c : key.children) n += text_keys(c);
+    return n;
+}
+
 struct Found {
     std::vector<std::uint32_t> msns;
     std::vector<store::Uid> uids;
@@ -35,6 +53,11 @@ asio::awaitable<void> Session::search(const Command& cmd) {
     MailboxView& v = sel.view;
     if (!known_charset(cmd.charset)) {
         tagged(cmd, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unknown charset.");
+        co_return;
+    }
+    if (text_keys(cmd.search) > kMaxTextKeys) {
+        // Each is a pass over every message: a bound, so that no SEARCH holds the store's threads for minutes.
+        tagged(cmd, "NO", "[LIMIT] Too many text keys in one SEARCH (at most " + std::to_string(kMaxTextKeys) + ").");
         co_return;
     }
     const SearchKey program = cmd.charset.empty() ? cmd.search : to_utf8(cmd.search, cmd.charset);
@@ -56,16 +79,22 @@ asio::awaitable<void> Session::search(const Command& cmd) {
         msns.push_back(msn);
         uids.push_back(m.uid);
     }
+    // A trip to the store's pool at a time, each bounded by messages and bytes read, so one SEARCH
+    // over a big mailbox leaves the pool's threads to other sessions between trips.
+    Found f;
+    std::size_t next = 0;
     auto run = [&](store::Store& s) {
-        Found f;
-        if (uids.empty()) return f;
-        auto infos = s.messages(sel.ref, to_uid_set(uids));
+        const std::size_t end = std::min(uids.size(), next + kSearchBatch);
+        const std::vector<store::Uid> part(uids.begin() + static_cast<std::ptrdiff_t>(next), uids.begin() + static_cast<std::ptrdiff_t>(end));
+        auto infos = s.messages(sel.ref, to_uid_set(part));
         if (!infos) {
             f.error = infos.error();
-            return f;
+            return 0;
         }
+        std::uint64_t read = 0;
         std::size_t k = 0;
-        for (std::size_t i = 0; i < uids.size(); ++i) {
+        std::size_t i = next;
+        for (; i < end && read < kSearchBytes; ++i) {
             while (k < infos->size() && (*infos)[k].uid < uids[i]) ++k;
             if (k == infos->size() || (*infos)[k].uid != uids[i]) continue;  // expunged meanwhile
             const store::MessageInfo& info = (*infos)[k];
@@ -85,6 +114,7 @@ asio::awaitable<void> Session::search(const Command& cmd) {
                 auto got = s.read_message(sel.ref, info.uid);
                 if (!got) continue;
                 raw = std::move(*got);
+                read += raw.size();
                 m.bytes = raw;
             }
             if (!matches(program, m, scope)) continue;
@@ -92,16 +122,27 @@ asio::awaitable<void> Session::search(const Command& cmd) {
             f.uids.push_back(info.uid);
             f.highest = std::max(f.highest, info.modseq);
         }
-        return f;
+        next = i;
+        return 0;
     };
-    Found f = co_await store_.run(run);
+    while (next < uids.size() && !f.error) co_await store_.run(run);
     if (f.error) {
+        if (ret_save(cmd)) saved_.clear();  // RFC 5182 2.1: a failed SEARCH ... SAVE empties "$"
         store_failed(cmd, *f.error);
         co_return;
     }
     const std::vector<std::uint32_t>& result = cmd.uid ? f.uids : f.msns;
     const SearchReturn& ret = cmd.search_return;
-    if (ret.save) saved_ = f.uids;
+    if (ret.save) {
+        // RFC 5182 2.1: with MIN or MAX and neither ALL nor COUNT, only those are saved.
+        if ((ret.min || ret.max) && !ret.all && !ret.count && !f.uids.empty()) {
+            saved_.clear();
+            if (ret.min) saved_.push_back(f.uids.front());
+            if (ret.max && (!ret.min || f.uids.size() > 1)) saved_.push_back(f.uids.back());
+        } else {
+            saved_ = f.uids;
+        }
+    }
     const bool only_save = ret.save && !ret.min && !ret.max && !ret.count && !ret.all;
     if (only_save) {
         // RFC 5182 section 2.1: RETURN (SAVE) alone answers nothing but the tagged OK.

@@ -30,20 +30,27 @@ void append_flag_list(std::string& out, const std::vector<std::string>& keywords
     out += ")\r\n";
 }
 
-// The UIDs of a sequence set given as UIDs in a QRESYNC parameter ("*" is the largest UID there is).
-std::vector<store::Uid> set_uids(const SequenceSet& set, store::Uid last) {
-    std::vector<store::Uid> out;
-    for (const auto& r : set.ranges) {
-        store::Uid a = r.first == star ? last : r.first, b = r.last == star ? last : r.last;
-        if (a > b) std::swap(a, b);
-        for (store::Uid u = a; u <= b && out.size() < 1'000'000; ++u) {
-            out.push_back(u);
-            if (u == store::max_uid) break;
+// The UIDs of `known` the view no longer has, as ranges: what a QRESYNC client must drop when the
+// store's expunge records do not reach back to its MODSEQ (RFC 7162 3.2.5.2).
+std::vector<store::UidRange> missing_from(const std::vector<store::UidRange>& known, const MailboxView& v) {
+    std::vector<store::UidRange> gaps;
+    for (const auto& r : known) {
+        // The first message at or after r.first, by binary search over the numbers.
+        std::uint32_t lo = 1, hi = v.exists() + 1;
+        while (lo < hi) {
+            const std::uint32_t mid = lo + (hi - lo) / 2;
+            if (v.at(mid).uid < r.first) lo = mid + 1;
+            else hi = mid;
         }
+        store::Uid next = r.first;
+        for (std::uint32_t msn = lo; msn <= v.exists() && v.at(msn).uid <= r.last; ++msn) {
+            const store::Uid u = v.at(msn).uid;
+            if (u > next) gaps.push_back({next, u - 1});
+            next = u + 1;
+        }
+        if (next <= r.last && next != 0) gaps.push_back({next, r.last});
     }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
+    return gaps;
 }
 
 }  // namespace
@@ -119,26 +126,33 @@ asio::awaitable<void> Session::select(const Command& cmd) {
         out_ += "* OK [UNSEEN " + std::to_string(v.unseen_first()) + "] First unseen.\r\n";
     out_ += "* OK [UIDVALIDITY " + std::to_string(sel->ref.uidvalidity) + "] UIDs valid\r\n";
     out_ += "* OK [UIDNEXT " + std::to_string(v.uidnext()) + "] Predicted next UID\r\n";
+    if (enabled_.imap4rev2) {
+        // RFC 9051 6.3.2: the mailbox's name as LIST would give it.
+        out_ += "* LIST () \"/\" ";
+        append_astring(out_, client_name(sel->ref.name));
+        out_ += "\r\n";
+    }
     // RFC 7162 3.1.2.1: every SELECT of a mailbox that keeps MODSEQs says its HIGHESTMODSEQ.
     out_ += "* OK [HIGHESTMODSEQ " + std::to_string(v.highest_modseq()) + "] Highest\r\n";
 
     // RFC 7162 3.2.5.2: what the client missed since its MODSEQ, if the UIDVALIDITY it knew still holds.
     if (q && o.changes) {
         const store::Changes& c = *o.changes;
-        std::vector<store::Uid> known;
-        if (q->known_uids) known = set_uids(*q->known_uids, v.last_uid());
-        std::vector<std::uint32_t> vanished;
+        const store::Uid top = v.uidnext() - 1;
+        const auto known = uid_ranges(q->known_uids ? *q->known_uids : SequenceSet{{SeqRange{1, star}}}, top);
+        std::vector<store::UidRange> vanished;
         if (c.too_old) {
-            // The expunges that far back are no longer kept: every known UID we no longer have.
-            for (store::Uid u : known.empty() ? set_uids(SequenceSet{{SeqRange{1, star}}}, v.last_uid()) : known)
-                if (!v.msn_of(u)) vanished.push_back(u);
+            vanished = missing_from(known, v);  // the expunges that far back are no longer kept
         } else {
-            for (store::Uid u : c.vanished)
-                if (known.empty() || std::binary_search(known.begin(), known.end(), u)) vanished.push_back(u);
+            for (store::Uid u : c.vanished) {  // ascending
+                if (!in_ranges(known, u)) continue;
+                if (!vanished.empty() && vanished.back().last + 1 == u) vanished.back().last = u;
+                else vanished.push_back({u, u});
+            }
         }
         if (!vanished.empty()) {
             out_ += "* VANISHED (EARLIER) ";
-            append_sequence(out_, vanished);
+            append_ranges(out_, vanished);
             out_ += "\r\n";
         }
         for (const auto& ch : c.changed) {
@@ -221,7 +235,12 @@ asio::awaitable<void> Session::close(const Command& cmd, bool expunge) {
     // RFC 9051 6.4.1: CLOSE expunges silently, and not in a read-only mailbox.
     if (expunge && !selected_->read_only) {
         auto r = co_await store_.expunge(selected_->ref, store::all_uids());
-        if (r) counts_.expunged += r->size();
+        if (!r) {
+            deselect();  // closed all the same (RFC 9051 6.4.1); the client must know its \Deleted are still there
+            store_failed(cmd, r.error());
+            co_return;
+        }
+        counts_.expunged += r->size();
     }
     deselect();
     tagged(cmd, "OK", cmd.name == Name::close ? "Close completed." : "Unselect completed.");

@@ -193,8 +193,9 @@ asio::awaitable<Server::Dialog::Need> Server::Dialog::step() {
             auto u = std::exchange(news->update, std::nullopt);
             session->news(std::move(*u));
             if (idle_tag) {
-                if (!co_await session->sync(true)) co_return Need::close;
-                out += std::exchange(session->output(), {});
+                const bool go_on = co_await session->sync(true);
+                out += std::exchange(session->output(), {});  // the "* BYE" too, when it is not
+                if (!go_on) co_return Need::close;
             }
         }
         if (idle_tag) arm();
@@ -402,11 +403,12 @@ asio::awaitable<void> Server::Dialog::login(const Command& cmd, const auth::Cred
         co_return;
     }
     std::weak_ptr<Connection> weak = conn;
-    auto writer = [weak](std::string& bytes) -> asio::awaitable<bool> {
+    const std::chrono::seconds timeout = server.limits_.write_timeout;
+    auto writer = [weak, timeout](std::string& bytes) -> asio::awaitable<bool> {
         auto c = weak.lock();
         if (!c) co_return false;
         boost::system::error_code ec;
-        co_await c->write(asio::buffer(bytes), std::chrono::seconds(600), ec);
+        co_await c->write(asio::buffer(bytes), timeout, ec);
         bytes.clear();
         co_return !ec;
     };
@@ -454,7 +456,14 @@ asio::awaitable<Server::Dialog::Need> Server::Dialog::stream_event(CommandReader
     case CommandReader::Event::stream_bytes:
         if (!append_cmd) co_return Need::read;
         append_crlf.feed(reader.stream_chunk(), append_data);
-        if (append_data.size() >= kStagePart && !co_await stage()) append_failed = true;
+        if (append_data.size() >= kStagePart && !co_await stage()) {
+            // The store failed: the rest of the literal is skipped (reader.hpp), the NO comes at its end.
+            append_failed = true;
+            reader.refuse_stream();
+            co_await drop_staged();
+            Command cmd = *std::exchange(append_cmd, std::nullopt);
+            reply(cmd.tag, "NO", "[SERVERBUG] The mail store failed; nothing was saved. Try again later.");
+        }
         co_return Need::read;
     case CommandReader::Event::stream_end: {
         if (!append_cmd) co_return Need::read;
@@ -473,6 +482,7 @@ asio::awaitable<Server::Dialog::Need> Server::Dialog::stream_event(CommandReader
         auto finish = [this](store::Store&) -> store::Result<store::StagedBlob> {
             auto w = std::move(staging);
             staging.reset();
+            if (!w) return store::make_error(store::Errc::invalid, "nothing was staged");
             return w->finish();
         };
         auto staged = co_await server.store_.run(finish);

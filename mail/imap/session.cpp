@@ -29,6 +29,38 @@ bool numbers_exist(const SequenceSet& set, std::uint32_t exists) {
     return true;
 }
 
+std::vector<store::UidRange> uid_ranges(const SequenceSet& set, store::Uid top) {
+    std::vector<store::UidRange> r;
+    for (const auto& s : set.ranges) {
+        store::Uid a = s.first == star ? top : s.first, b = s.last == star ? top : s.last;
+        if (a > b) std::swap(a, b);
+        if (a == 0) a = 1;
+        if (b >= a) r.push_back({a, b});
+    }
+    std::sort(r.begin(), r.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::vector<store::UidRange> merged;
+    for (const auto& x : r) {
+        if (!merged.empty() && (merged.back().last == store::max_uid || x.first <= merged.back().last + 1))
+            merged.back().last = std::max(merged.back().last, x.last);
+        else
+            merged.push_back(x);
+    }
+    return merged;
+}
+
+bool in_ranges(const std::vector<store::UidRange>& ranges, store::Uid uid) {
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), uid, [](store::Uid u, const store::UidRange& r) { return u < r.first; });
+    return it != ranges.begin() && uid <= std::prev(it)->last;
+}
+
+void append_ranges(std::string& out, const std::vector<store::UidRange>& ranges) {
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(ranges[i].first);
+        if (ranges[i].last != ranges[i].first) out += ':' + std::to_string(ranges[i].last);
+    }
+}
+
 store::UidSet to_uid_set(const std::vector<store::Uid>& uids) { return store::uid_set(uids); }
 
 Session::Session(store::AsyncStore& store, Logger& log, std::string user, std::string client, Writer writer,
@@ -107,7 +139,11 @@ asio::awaitable<bool> Session::execute(const Command& cmd) {
     // sequence number, which would renumber the messages the command names.
     const bool leaves = cmd.name == Name::select || cmd.name == Name::examine || cmd.name == Name::close ||
                         cmd.name == Name::unselect;
-    const bool numbered = (cmd.name == Name::fetch || cmd.name == Name::store || cmd.name == Name::search) && !cmd.uid;
+    // COPY and MOVE too: an EXPUNGE sent before their set is resolved would make it name other messages
+    // (MOVE sends its expunges itself, after).
+    const bool numbered = (cmd.name == Name::fetch || cmd.name == Name::store || cmd.name == Name::search ||
+                           cmd.name == Name::copy || cmd.name == Name::move) &&
+                          !cmd.uid;
     if (selected_ && !leaves && cmd.name != Name::noop && cmd.name != Name::check && !co_await sync(!numbered)) co_return false;
     switch (cmd.name) {
     case Name::noop:

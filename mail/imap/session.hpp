@@ -128,8 +128,8 @@ private:
     std::unique_ptr<Selected> selected_;
     std::vector<store::Uid> saved_;  // SEARCH RETURN (SAVE), RFC 5182
     Counts counts_;
-    bool hang_up_ = false;
-    std::optional<store::FeedUpdate> news_;  // see news()  // the output broke off mid-response: the connection must end
+    bool hang_up_ = false;                   // the output broke off mid-response: the connection must end
+    std::optional<store::FeedUpdate> news_;  // see news()
 };
 
 }  // namespace mxlab::imap

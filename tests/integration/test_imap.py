@@ -297,6 +297,59 @@ class ImapClients(unittest.TestCase):
             r.cmd("o", "LOGOUT")
             r.close()
 
+    def test_copy_by_number_names_the_message_the_client_means(self):
+        # Another session expunges message 3; B's "COPY 4" still means what B calls 4 (RFC 9051 7.5.1:
+        # no EXPUNGE may renumber the set before it is resolved); the EXPUNGE comes after.
+        c = imap(self.lab, "jack@sina.com", "jack123")
+        c.create("CopyBox")
+        c.create("CopyTarget")
+        for i in range(5):
+            c.append("CopyBox", None, None, f"Subject: copy {i}\r\n\r\nbody {i}\r\n".encode())
+        a, b = Raw(self.lab), Raw(self.lab)
+        for r in (a, b):
+            r.cmd("l", "LOGIN jack@sina.com jack123")
+            r.cmd("s", "SELECT CopyBox")
+        a.cmd("d", "STORE 3 +FLAGS.SILENT (\\Deleted)")
+        a.cmd("e", "EXPUNGE")
+        lines = b.cmd("c", "COPY 4 CopyTarget")
+        self.assertEqual(lines[-1][:5], b"c OK ", lines)
+        lines = b.cmd("n", "NOOP")
+        self.assertIn(b"* 3 EXPUNGE\r\n", lines)
+        c.select("CopyTarget", readonly=True)
+        _, data = c.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn(b"Subject: copy 3", data[0][1])  # the 4th message, as B numbered it
+        for r in (a, b):
+            r.close()
+        c.logout()
+
+    def test_nul_never_goes_out_in_a_literal_even_a_streamed_one(self):
+        # RFC 9051 4.3: a literal may not hold NUL; a message that does gets 0x80 in its place (as Dovecot),
+        # in a big BODY[] that is streamed as much as in a small one.
+        c = imap(self.lab, "jack@sina.com", "jack123")
+        raw = b"Subject: nul\r\n\r\na\x00b\r\n" + b"x" * 78 + b"\r\n" + (b"y" * 78 + b"\r\n") * 1000
+        typ, data = c.append("Drafts", None, None, raw)
+        uid = re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1).decode()
+        c.select("Drafts", readonly=True)
+        for what in ("BODY.PEEK[]", "BODY.PEEK[]<0.1000>"):
+            _, data = c.uid("FETCH", uid, f"({what})")
+            self.assertNotIn(b"\x00", data[0][1], what)
+            self.assertIn(b"a\x80b", data[0][1], what)
+        c.logout()
+
+    def test_idle_session_hears_bye_when_its_mailbox_is_deleted(self):
+        c = imap(self.lab, "jack@sina.com", "jack123")
+        c.create("Doomed")
+        r = Raw(self.lab)
+        r.cmd("l", "LOGIN jack@sina.com jack123")
+        r.cmd("s", "SELECT Doomed")
+        r.send("i IDLE\r\n")
+        self.assertEqual(r.line(), b"+ idling\r\n")
+        c.delete("Doomed")
+        self.assertTrue(r.line().startswith(b"* BYE "))
+        self.assertEqual(r.line(), b"")
+        r.close()
+        c.logout()
+
     def test_pop3_and_imap_see_the_same_inbox(self):
         import poplib
         deliver(self.lab, "jack@sina.com", [message(70, "both ways", "jack@sina.com")])

@@ -30,6 +30,13 @@ TEST(ListMatch, ReferenceIsPrefixed) {
     EXPECT_EQ(list_pattern("Lists/", "/x"), "Lists/x");
 }
 
+TEST(ListMatch, WildcardRunsActAsTheirWidest) {
+    EXPECT_TRUE(list_matches("%%", "Sent"));
+    EXPECT_FALSE(list_matches("%%", "Lists/lab"));
+    EXPECT_TRUE(list_matches("%*%", "Lists/lab"));
+    EXPECT_FALSE(list_matches(std::string(60000, 'x'), "Sent"));  // more literal characters than the name: at once
+}
+
 TEST(ListMatch, ManyStarsStayCheap) {
     const std::string pattern(2000, '*');
     const std::string name(5000, 'a');
