@@ -20,7 +20,7 @@ tools_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev python3 iproute2 procps
   bind9-utils nsd dnsperf postfix whois
-  dovecot-pop3d mpop fetchmail
+  dovecot-pop3d mpop fetchmail isync s-nail
   clang libclang-rt-14-dev
 )
 

@@ -94,3 +94,28 @@ def smtp_raw(lab, port_name="smtp", helo="c", timeout=10):
     while f.readline()[3:4] == b"-":
         pass
     return c, f
+
+
+def send_all(lab, user, messages, port_name="smtp"):
+    """Each message to `user` over one SMTP session; each got 250, so each is in the store (DESIGN.md section 5)."""
+    with smtplib.SMTP("127.0.0.1", lab.ports[port_name], timeout=60) as s:
+        s.ehlo("client.example.org")
+        for m in messages:
+            assert s.sendmail("wfisk@bigsky.com", [user], m) == {}
+
+
+def lab_ca(lab):
+    """`mxlab tls ca` written to the lab's directory (test_tls_ca.py); returns the file's path."""
+    r = lab.run_cli("tls", "ca")
+    assert r.returncode == 0 and r.stdout.startswith("-----BEGIN CERTIFICATE-----\n"), r.stderr
+    path = os.path.join(lab.workdir, "ca.pem")
+    with open(path, "w") as f:
+        f.write(r.stdout)
+    return path
+
+
+def client_env(home):
+    """HOME and the XDG places inside the test's directory, C locale: a client reads none of the user's configuration."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MAIL", "MBOX", "NAIL"))}
+    env.update(HOME=home, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home, XDG_STATE_HOME=home, LC_ALL="C")
+    return env
