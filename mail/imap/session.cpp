@@ -141,9 +141,10 @@ asio::awaitable<bool> Session::execute(const Command& cmd) {
                         cmd.name == Name::unselect;
     // COPY and MOVE too: an EXPUNGE sent before their set is resolved would make it name other messages
     // (MOVE sends its expunges itself, after).
-    const bool numbered = (cmd.name == Name::fetch || cmd.name == Name::store || cmd.name == Name::search ||
-                           cmd.name == Name::copy || cmd.name == Name::move) &&
-                          !cmd.uid;
+    // UID SEARCH too: its keys may hold message numbers.
+    const bool numbered = cmd.name == Name::search || ((cmd.name == Name::fetch || cmd.name == Name::store ||
+                                                         cmd.name == Name::copy || cmd.name == Name::move) &&
+                                                        !cmd.uid);
     if (selected_ && !leaves && cmd.name != Name::noop && cmd.name != Name::check && !co_await sync(!numbered)) co_return false;
     switch (cmd.name) {
     case Name::noop:

@@ -250,11 +250,9 @@ class Race(unittest.TestCase):
     # and Trash holds exactly the messages the COPYUID codes named. Dovecot
     # 2.3 passes it (in 15-25 s through a pipe; mxlab takes 2 s).
     #
-    # Fails with the server of main at 145236e in 5 runs of 6 (a race: it
-    # needs a pending expunge below the number named): "COPY 27 Trash" meant
-    # UID 39, COPYUID names 40; PendingExpunge shows it every time. With
-    # MOVE and COPY in their UID forms only, and no UID SEARCH by number, it
-    # passed 10 runs of 10.
+    # It caught the server resolving COPY and MOVE numbers after sending a
+    # pending EXPUNGE (5 runs of 6 failed then: "COPY 27 Trash" meant UID 39,
+    # COPYUID named 40); fixed in the session, it passes.
     def test_two_sessions_race_while_smtp_delivers(self):
         lab = mail_lab(ports=("smtp", "imap", "imaps"))
         self.addCleanup(lab.__exit__, None, None, None)
@@ -324,12 +322,10 @@ class PendingExpunge(unittest.TestCase):
     # it (MOVE, COPY and UID SEARCH may carry it; STORE and FETCH may not,
     # section 7.5.1). Dovecot 2.3 answers all five so.
     #
-    # Fails with the server of main at 145236e for MOVE, COPY and UID SEARCH:
-    # "MOVE 3 Trash" is answered "* 1 EXPUNGE", "* OK [COPYUID v 4 1]",
-    # "* 3 EXPUNGE": UID 4, the client's message 4, is moved (COPY copies UID
-    # 4, "UID SEARCH 3" finds 4). The test is right; the server sends the
-    # pending expunges, renumbering, before it resolves the command's numbers
-    # (Session::execute syncs with expunges for all but FETCH, STORE, SEARCH).
+    # Before the fix, "MOVE 3 Trash" was answered "* 1 EXPUNGE", "* OK
+    # [COPYUID v 4 1]": the server sent the pending expunge, renumbering,
+    # before it resolved the command's numbers. Now a command that names
+    # numbers (and UID SEARCH, whose keys may) resolves them first.
     def test_a_number_names_the_message_the_client_knows(self):
         lab = mail_lab(ports=("smtp", "imap"))
         self.addCleanup(lab.__exit__, None, None, None)
