@@ -66,7 +66,9 @@ void GroupCommit::commit_group(std::vector<std::unique_ptr<PendingWrite>>& group
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
     WriteTxn txn(db_, batch, next_blob_, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
     std::uint64_t ok = 0;
+    bool durable = false;
     for (auto& w : group) {
+        durable = durable || w->durable;
         batch.SetSavePoint();
         const std::size_t noted = txn.notes().size();
         Status applied;
@@ -87,9 +89,9 @@ void GroupCommit::commit_group(std::vector<std::unique_ptr<PendingWrite>>& group
     Status commit;
     if (batch.GetWriteBatch()->Count() > 0) {
         rocksdb::WriteOptions wo;
-        wo.sync = true;  // the acknowledgement of every write in the group depends on this
+        wo.sync = durable;  // the acknowledgement of every write in the group depends on this (but flag changes')
         auto s = db_.get()->Write(wo, batch.GetWriteBatch());
-        syncs_.fetch_add(1);
+        if (durable) syncs_.fetch_add(1);
         if (!s.ok()) commit = db_error(s, "commit");
     }
     groups_.fetch_add(1);

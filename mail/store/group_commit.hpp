@@ -14,6 +14,14 @@
 // queue up and form the next group: the busier the store, the bigger the
 // groups, one fsync for each.
 //
+// Flag changes (IMAP STORE, \Seen set by a FETCH) are the one exception to
+// "synced before acknowledged", as Dovecot's default mail_fsync = optimized
+// makes them: a group of nothing but flag changes is written to the WAL
+// without a sync (it survives a crash of the process, not of the machine),
+// and the next group with anything else syncs it with its own. New mail,
+// expunges, copies, mailbox and queue changes are always synced first. A
+// busy IMAP client flagging messages then costs a WAL write, not an fsync.
+//
 // Why one writer: UIDNEXT, MODSEQ, counters and blob refcounts are read-modify-
 // write; doing them on one thread makes them race-free with no locks, and
 // because the batch is only written once synced, no reader ever sees a change
@@ -52,6 +60,8 @@ public:
     // thread when the store is closed (then apply never ran). `commit` is the
     // group's write status. Must be quick: the next group waits for it.
     virtual void complete(const Status& commit) = 0;
+    // false: this write alone does not need the group synced (flag changes; see above).
+    bool durable = true;
 };
 
 // A write whose apply is `fn(WriteTxn&) -> Result<T>` and whose result goes to `done(Result<T>)`.
@@ -79,8 +89,10 @@ private:
 };
 
 template <class T, class Fn, class Done>
-std::unique_ptr<PendingWrite> make_write(Fn fn, Done done) {
-    return std::make_unique<TypedWrite<T, Fn, Done>>(std::move(fn), std::move(done));
+std::unique_ptr<PendingWrite> make_write(Fn fn, Done done, bool durable = true) {
+    auto w = std::make_unique<TypedWrite<T, Fn, Done>>(std::move(fn), std::move(done));
+    w->durable = durable;
+    return w;
 }
 
 class GroupCommit {

@@ -86,9 +86,9 @@ void Store::close() {
 }
 
 template <class T, class Fn>
-void Store::submit(Fn fn, Callback<T> done) {
+void Store::submit(Fn fn, Callback<T> done, bool durable) {
     if (!writer_) return done(closed_error());
-    writer_->submit(make_write<T>(std::move(fn), std::move(done)));
+    writer_->submit(make_write<T>(std::move(fn), std::move(done), durable));
 }
 
 StoreStats Store::stats() const { return writer_ ? writer_->stats() : StoreStats{}; }
@@ -418,7 +418,7 @@ void Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op
             if (!r) return r.error();
             return std::move(r->changes);
         },
-        std::move(done));
+        std::move(done), /*durable=*/false);  // group_commit.hpp: flag changes are not fsynced on their own
 }
 
 Result<FlagStoreResult> Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op, const Flags& flags,
@@ -434,7 +434,7 @@ void Store::store_flags(const MailboxRef& mailbox, const UidSet& uids, FlagOp op
     if (auto k = check_keywords(flags); !k) return done(k.error());
     submit<FlagStoreResult>([c = std::move(*c), uids, op, flags, unchanged_since](
                                 WriteTxn& t) { return ops::store_flags(t, c, uids, op, flags, unchanged_since); },
-                            std::move(done));
+                            std::move(done), /*durable=*/false);
 }
 
 Result<CopyResult> Store::copy(const MailboxRef& from, const UidSet& uids, std::string_view to) {

@@ -188,8 +188,9 @@ public:
 private:
     // The core of every Callback form: runs `fn(WriteTxn&) -> Result<T>` in
     // the writer's next group and calls `done` after the group's sync.
+    // `durable` false: flag changes, which do not need the group synced (group_commit.hpp).
     template <class T, class Fn>
-    void submit(Fn fn, Callback<T> done);
+    void submit(Fn fn, Callback<T> done, bool durable = true);
 
     std::filesystem::path path_;
     std::unique_ptr<Db> db_;

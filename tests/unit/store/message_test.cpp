@@ -77,6 +77,25 @@ TEST_F(MessageTest, UidsNeverRepeatAfterExpungeAndRestart) {
     EXPECT_EQ(uids_of(*s().messages(bob, "INBOX")), (std::vector<Uid>{1, 2, 4}));
 }
 
+// Flag changes are written without an fsync of their own (group_commit.hpp, as
+// Dovecot's mail_fsync = optimized): readers see them at once, a close keeps
+// them, and the next delivery's sync makes them durable with it.
+TEST_F(MessageTest, FlagChangesCostNoSyncOfTheirOwn) {
+    Uid u = add("INBOX", "f");
+    const auto before = s().stats();
+    for (int i = 0; i < 10; ++i)
+        MX_ASSERT_OK(s().store_flags(bob, "INBOX", one_uid(u), i % 2 ? FlagOp::remove : FlagOp::add, Flags{flag_flagged, {}}));
+    MX_ASSERT_OK(s().store_flags(bob, "INBOX", one_uid(u), FlagOp::add, Flags{flag_seen, {}}));
+    const auto after = s().stats();
+    EXPECT_EQ(after.syncs, before.syncs);
+    EXPECT_EQ(after.writes, before.writes + 11);
+    EXPECT_EQ(s().message(bob, "INBOX", u)->flags, (Flags{flag_seen, {}}));
+    add("INBOX", "g");  // a delivery: synced, and the flags with it
+    EXPECT_EQ(s().stats().syncs, before.syncs + 1);
+    reopen();
+    EXPECT_EQ(s().message(bob, "INBOX", u)->flags, (Flags{flag_seen, {}}));
+}
+
 TEST_F(MessageTest, FlagsSetClearReplaceAndModseqGrows) {
     Uid u = add("INBOX", "f");
     auto m0 = s().message(bob, "INBOX", u);
