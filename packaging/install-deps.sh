@@ -21,6 +21,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev python3 iproute2 procps
   bind9-utils nsd dnsperf postfix whois
   dovecot-pop3d mpop fetchmail isync s-nail
+  dovecot-pop3d dovecot-imapd mpop fetchmail
   clang libclang-rt-14-dev
 )
 

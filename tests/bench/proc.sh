@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shell helpers the benchmark scripts share (dns/, pop3/ and smtp/run.sh source
+# Shell helpers the benchmark scripts share (each run.sh sources
 # this file): the tool check; ending the processes a script started, by PID and
 # never by name, and the exit trap that does it; free ports; mxlab's config; the
 # figures, ratios and verdicts.
@@ -127,9 +127,12 @@ serve_mxlab() {
   return 1
 }
 
-mxlab_toml() {  # DATA-DIR SMTP-PORT POP3-PORT: mxlab.toml up to [domain.users] for sina.com; POP3 off if its port is 0
-  local pop3=true
+# DATA-DIR SMTP-PORT POP3-PORT [IMAP-PORT]: mxlab.toml up to [domain.users] for sina.com; POP3 off if its
+# port is 0, IMAP (plaintext and STARTTLS on IMAP-PORT; no imaps) off without one or with 0
+mxlab_toml() {
+  local pop3=true imap=true
   [ "$3" != 0 ] || pop3=false
+  [ "${4:-0}" != 0 ] || imap=false
   cat <<EOF
 [appliance]
 hostname  = "mail.sina.com"
@@ -143,7 +146,7 @@ dns        = false
 smtp       = true
 submission = false
 pop3       = $pop3
-imap       = false
+imap       = $imap
 web        = false
 
 [ports]
@@ -153,7 +156,7 @@ submission = 0
 smtps      = 0
 pop3       = $3
 pop3s      = 0
-imap       = 0
+imap       = ${4:-0}
 imaps      = 0
 http       = 0
 https      = 0
@@ -213,4 +216,84 @@ ratio_bar() {  # PEER MXLAB-FIGURE PEER-FIGURE BAR: "ratio mxlab/PEER: 1.23x (ba
   local r
   r=$(ratio "$2" "$3")
   echo "ratio mxlab/$1: $(ratio_x "$r") (bar >= $4: $(verdict "$r" ">=" "$4"))"
+}
+
+# --- Dovecot -------------------------------------------------------------------------
+
+dovecot_conf_head() {  # BENCH PROTOCOLS: the start of a dovecot.conf in $DV of its own, users in $DV/users
+  cat <<EOF
+# A Dovecot instance for tests/bench/$1/run.sh only (made by the script, removed after).
+protocols = $2
+listen = $HOST
+base_dir = $DV/run
+state_dir = $DV/state
+instance_name = mxlab-bench-$1
+log_path = $DV/dovecot.log
+disable_plaintext_auth = no
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DV/users
+}
+EOF
+}
+
+conf_line() {  # "a/b/key = value" -> the same as dovecot.conf text: "a b {", "  key = value", "}"
+  awk '{
+    i = index($0, "="); name = substr($0, 1, i - 1); value = substr($0, i + 1)
+    gsub(/^ +| +$/, "", name); gsub(/^ +| +$/, "", value)
+    n = split(name, p, "/"); indent = ""
+    for (j = 1; j + 1 < n; j += 2) { print indent p[j] " " p[j + 1] " {"; indent = indent "  " }
+    print indent p[n] " = " value
+    for (j = 1; j + 1 < n; j += 2) { indent = substr(indent, 3); print indent "}" }
+  }' <<< "$1"
+}
+
+# --- rounds of a session load (imap/run.sh; pop3/run.sh has its own copy) ----------------
+# The script defines drive_round NAME PORT PID SECONDS (the driver's result line, then dialogs
+# of failed sessions, in $WORK/round; 1 if the server is gone or the driver failed), ROW (the
+# printf format of a round's row) and the arrays: declare -A RATES=() DRIVER=() FAILED=()
+
+round() {  # NAME PORT PID ROUND-NUMBER: runs and prints one round
+  local name=$1 port=$2 pid=$3 r=$4 res ok=0 mark=""
+  drive_round "$name" "$port" "$pid" "$DURATION" || ok=1
+  res=$(head -1 "$WORK/round")
+  RATES[$name]+="$(field rate "$res") "
+  DRIVER[$name]+="$(field driver_cpu "$res") "
+  if [ "$ok" != 0 ] || [ "$(field errors "$res")" != 0 ] || [ -z "$(field rate "$res")" ]; then
+    FAILED[$name]=1; mark="   FAILED"
+  fi
+  printf "${ROW%\\n}%s\n" "$name" "$r" "$(field sessions "$res")" "$(field errors "$res")" "$(field rate "$res")" \
+    "$(field driver_cpu "$res")%" "$(field driver_core "$res")%" "$(field busy "$res")%" "$mark"
+  [ -z "$mark" ] || tail -n +2 "$WORK/round" | head -5  # the driver's dialogs of failed sessions
+  [ "$ok" = 0 ] || echo "  $(one_line "$WORK/round")"
+}
+
+warm_up() {  # NAME PORT PID: a round of WARMUP s whose figures do not count; 1 (and NAME failed) on errors
+  local res
+  if [ "$WARMUP" = 0 ]; then return 0; fi
+  if ! drive_round "$1" "$2" "$3" "$WARMUP" || [ "$(field errors "$(head -1 "$WORK/round")")" != 0 ]; then
+    echo "$1: warm-up failed: $(head -1 "$WORK/round")"
+    tail -n +2 "$WORK/round" | head -5
+    FAILED[$1]=1
+    return 1
+  fi
+  res=$(head -1 "$WORK/round")
+  echo "$1: warm-up $WARMUP s, $(field sessions "$res") sessions"
+}
+
+rates_median() {  # NAME -> the median of its rounds' sessions/s, n/a if none
+  local rates
+  read -ra rates <<< "${RATES[$1]:-}"
+  median %.1f "${rates[@]}"
+}
+mean() { tr ' ' '\n' | awk 'NF { s += $1; n++ } END { if (n == 0) print "n/a"; else printf "%.1f", s / n }'; }
+
+figure() { if [ -n "${FAILED[$1]:-}" ]; then echo n/a; else rates_median "$1"; fi; }  # NAME -> its median
+summary() {  # NAME: its row; with errors, the median of its rounds only as a hint, not a figure
+  local hint=""
+  [ -z "${FAILED[$1]:-}" ] || hint="   (errors; rounds' median $(rates_median "$1") sessions/s, not a figure)"
+  printf '%-8s %16s %22s%s\n' "$1" "$(figure "$1")" "$(mean <<< "${DRIVER[$1]:-}" | sed 's/[0-9]$/&%/')" "$hint"
 }
