@@ -114,6 +114,8 @@ def session_load(proto, port, clients, duration, op_timeout, start_at, out):
     sessions = errors = 0
     dialogs = []
     names = proto.names
+    waits = [0.0] * len(names)  # the time each reply took, summed over the replies that came whole
+    counts = [0] * len(names)
     now = time.monotonic()
     if start_at > now:
         time.sleep(start_at - now)
@@ -182,6 +184,8 @@ def session_load(proto, port, clients, duration, op_timeout, start_at, out):
                 fail(c, reply, why)
                 idle.append(c)
                 continue
+            waits[st] += now - c.since
+            counts[st] += 1
             c.since = now
             if st == proto.last:
                 if now <= deadline:
@@ -215,6 +219,7 @@ def session_load(proto, port, clients, duration, op_timeout, start_at, out):
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     lines = [f"result {sessions} {errors} {cpu:.4f} {time.monotonic() - t0:.4f}"]
+    lines += [f"wait {st} {waits[st]:.6f} {counts[st]}" for st in range(len(names))]
     lines += ["dialog " + d for d in dialogs]
     os.write(out, ("\n".join(lines) + "\n").encode())
 
@@ -223,12 +228,15 @@ def run_sessions(proto, make_client, port, clients, duration, procs, op_timeout)
     """The load of session_load over `procs` forked processes, clients 1..`clients`
     (make_client(k) each) dealt among them, all starting together. Prints
       sessions=S errors=E seconds=D rate=R driver_cpu=U driver_core=V busy=B procs=P
+      waits=NAME=MS,...
     rate in sessions/s; driver_cpu the driver's CPU time (user and system: the
     kernel's work for the client's side of loopback TCP counts here) as a share
     of the whole machine (all cores) over the round; driver_core the busiest
     driver process's share of one core (near 100: the driver is the
-    bottleneck); busy the machine's, from /proc/stat; all in percent. Then the
-    dialogs of the first few different failed sessions."""
+    bottleneck); busy the machine's, from /proc/stat; all in percent; waits
+    the mean time in ms each reply took, from the command sent (the greeting:
+    from the connect) to the reply whole, by proto.names (spaces as _). Then
+    the dialogs of the first few different failed sessions."""
     procs = max(1, min(procs, clients))
     start_at = time.monotonic() + 0.2  # all processes start together, once forked
     children = []
@@ -251,6 +259,7 @@ def run_sessions(proto, make_client, port, clients, duration, procs, op_timeout)
     busy0 = cpu_busy()
     sessions = errors = 0
     cpus, walls, dialogs, failed = [], [], [], []
+    waits, counts = [0.0] * len(proto.names), [0] * len(proto.names)
     for pid, r in children:
         chunks = []
         while True:
@@ -267,6 +276,10 @@ def run_sessions(proto, make_client, port, clients, duration, procs, op_timeout)
                 errors += int(e)
                 cpus.append(float(cpu))
                 walls.append(float(wall))
+            elif line.startswith("wait "):
+                st, w, n = line.split()[1:]
+                waits[int(st)] += float(w)
+                counts[int(st)] += int(n)
             elif line.startswith("dialog "):
                 dialogs.append(line[7:])
             elif line.startswith("fail "):
@@ -281,7 +294,9 @@ def run_sessions(proto, make_client, port, clients, duration, procs, op_timeout)
         errors += len(failed)
         dialogs += [f"driver process failed: {f}" for f in failed]
     print(f"sessions={sessions} errors={errors} seconds={duration:g} rate={sessions / duration:.1f}"
-          f" driver_cpu={driver:.1f} driver_core={core:.1f} busy={busy:.1f} procs={procs}")
+          f" driver_cpu={driver:.1f} driver_core={core:.1f} busy={busy:.1f} procs={procs} waits="
+          + ",".join(f"{name.replace(' ', '_')}={1000 * w / max(n, 1):.2f}"
+                     for name, w, n in zip(proto.names, waits, counts)))
     for d in list(dict.fromkeys(dialogs))[:MAX_DIALOGS]:  # the first few different ones
         print("  dialog: " + d)
     return 0

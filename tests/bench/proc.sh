@@ -254,7 +254,7 @@ conf_line() {  # "a/b/key = value" -> the same as dovecot.conf text: "a b {", " 
 # --- rounds of a session load (imap/run.sh; pop3/run.sh has its own copy) ----------------
 # The script defines drive_round NAME PORT PID SECONDS (the driver's result line, then dialogs
 # of failed sessions, in $WORK/round; 1 if the server is gone or the driver failed), ROW (the
-# printf format of a round's row) and the arrays: declare -A RATES=() DRIVER=() FAILED=()
+# printf format of a round's row) and the arrays: declare -A RATES=() DRIVER=() FAILED=() WAITS=()
 
 round() {  # NAME PORT PID ROUND-NUMBER: runs and prints one round
   local name=$1 port=$2 pid=$3 r=$4 res ok=0 mark=""
@@ -262,6 +262,7 @@ round() {  # NAME PORT PID ROUND-NUMBER: runs and prints one round
   res=$(head -1 "$WORK/round")
   RATES[$name]+="$(field rate "$res") "
   DRIVER[$name]+="$(field driver_cpu "$res") "
+  WAITS[$name]=$(field waits "$res")  # the last round's, where the driver gives them
   if [ "$ok" != 0 ] || [ "$(field errors "$res")" != 0 ] || [ -z "$(field rate "$res")" ]; then
     FAILED[$name]=1; mark="   FAILED"
   fi

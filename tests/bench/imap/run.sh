@@ -40,8 +40,9 @@
 #   mxlab, Dovecot, mxlab, ...; the median round's sessions/s is each one's
 #   figure. Beside each round: the driver's CPU as a share of the whole machine
 #   (all cores) and of one core (near 100%: a driver process is the
-#   bottleneck, raise PROCS), and how busy the machine was. Bar: mxlab
-#   sessions/s >= 2.0x Dovecot's.
+#   bottleneck, raise PROCS), and how busy the machine was; after them, the
+#   mean time each reply took in the last round, command by command. Bar:
+#   mxlab sessions/s >= 2.0x Dovecot's.
 #
 #   Then QRESYNC (resync.py, RESYNC=0 skips it), on each server in turn,
 #   RESYNC_ROUNDS (3) times: a client SELECTs resync@sina.com's INBOX after
@@ -245,7 +246,7 @@ drive_round() {  # NAME PORT PID SECONDS, for round and warm_up (../proc.sh)
   run_waiting "${DRIVE[@]}" run "$port" --clients "$CLIENTS" --duration "$seconds" --procs "$PROCS" \
     --messages "$MESSAGES" --op-timeout "$OP_TIMEOUT" > "$WORK/round" 2>&1 || return 1
 }
-declare -A RATES=() DRIVER=() FAILED=()
+declare -A RATES=() DRIVER=() FAILED=() WAITS=()
 
 echo "== IMAP: $CLIENTS clients, each its own user of $USERS, $MESSAGES messages of $SIZE bytes in each INBOX," \
      "LOGIN/SELECT/FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)/FETCH m BODY.PEEK[]/STORE +FLAGS/STORE -FLAGS/LOGOUT" \
@@ -313,6 +314,10 @@ printf '%-8s %16s %22s\n' "" "(median of $ROUNDS)" "(mean of rounds)"
 summary Dovecot
 [ "$DOVECOT_ONLY" = 1 ] || summary mxlab
 [ "$DOVECOT_ONLY" = 1 ] || ratio_bar Dovecot "$MX_RATE" "$DV_RATE" 2.0
+echo "mean time of each reply in ms, from the command sent to the reply whole (the last round's):"
+for name in Dovecot mxlab; do
+  [ -z "${WAITS[$name]:-}" ] || printf '  %-8s %s\n' "$name" "$(sed 's/,/  /g; s/=/ /g' <<< "${WAITS[$name]}")"
+done
 
 if [ "$RESYNC" = 1 ]; then
   echo
