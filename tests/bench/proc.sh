@@ -262,6 +262,7 @@ round() {  # NAME PORT PID ROUND-NUMBER: runs and prints one round
   res=$(head -1 "$WORK/round")
   RATES[$name]+="$(field rate "$res") "
   DRIVER[$name]+="$(field driver_cpu "$res") "
+  # shellcheck disable=SC2034  # the script prints it
   WAITS[$name]=$(field waits "$res")  # the last round's, where the driver gives them
   if [ "$ok" != 0 ] || [ "$(field errors "$res")" != 0 ] || [ -z "$(field rate "$res")" ]; then
     FAILED[$name]=1; mark="   FAILED"
