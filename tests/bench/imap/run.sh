@@ -115,13 +115,16 @@ DV=$WORK/dovecot   # the Dovecot instance: dovecot.conf, users, run/ (base_dir),
 MX=$WORK/mxlab
 trap_exit cleanup  # cleanup (../proc.sh): ends each of PIDS, removes WORK (unless KEEP=1)
 
+declare -A FILLED=()  # NAME -> how long its filling took, for a look
 fill() {  # NAME PORT HOW (append or smtp): USERS users' mailboxes, and the resync one; 1 if it failed
-  local how=$3 cmd=fill
+  local how=$3 cmd=fill start=$SECONDS
   [ "$how" = append ] || cmd=deliver
   "${DRIVE[@]}" "$cmd" "$2" --users "$USERS" --messages "$MESSAGES" --size "$SIZE" > "$WORK/fill.$1" 2>&1 || return 1
-  [ "$RESYNC" = 1 ] || return 0
-  "${DRIVE[@]}" "$cmd" "$2" --user "$RESYNC_USER" --messages "$RESYNC_MESSAGES" --size "$RESYNC_SIZE" \
-    >> "$WORK/fill.$1" 2>&1
+  if [ "$RESYNC" = 1 ]; then
+    "${DRIVE[@]}" "$cmd" "$2" --user "$RESYNC_USER" --messages "$RESYNC_MESSAGES" --size "$RESYNC_SIZE" \
+      >> "$WORK/fill.$1" 2>&1 || return 1
+  fi
+  FILLED[$1]="$((SECONDS - start)) s"
 }
 
 # --- Dovecot ---------------------------------------------------------------------
@@ -202,6 +205,7 @@ start_dovecot() {  # -> DV_PORT and DV_PID, or exit 1
   if ! fill Dovecot "$DV_PORT" append; then
     echo "run.sh: filling Dovecot's mailboxes failed: $(one_line "$WORK/fill.Dovecot" 5)" >&2; exit 1
   fi
+  echo "      filled by append in ${FILLED[Dovecot]}"
 }
 
 # --- mxlab -----------------------------------------------------------------------
@@ -233,7 +237,7 @@ start_mxlab() {  # -> MX_PORT and MX_PID, the mailboxes filled; 1 if it failed
     stop_tree "$SERVER_PID"; return 1
   fi
   MX_PID=$SERVER_PID
-  echo "       filled by $MXLAB_FILL, log_level $MXLAB_LOG_LEVEL (a line per login and per logout), threads: its own" \
+  echo "       filled by $MXLAB_FILL in ${FILLED[mxlab]}, log_level $MXLAB_LOG_LEVEL (a line per login and per logout), threads: its own" \
        "default ($(sed -n 's/.*event=ready.* threads=\([0-9]*\).*/\1/p' "$MX/mxlab.log" | head -1))"
 }
 
