@@ -51,6 +51,56 @@ void check(bool ok) {
     if (!ok) std::abort();
 }
 
+// One "* n FETCH (...)\r\n" with its streamed ranges in place, as RFC 9051
+// section 9 reads it: outside quoted strings and literals, printable ASCII
+// and balanced parentheses; quoted strings without CR, LF or 8-bit bytes;
+// literals as long as they say, and a BODY literal (not BINARY's "~{n}")
+// without NUL; one CRLF, at the end.
+void check_response(std::string_view s) {
+    check(s.ends_with(")\r\n"));
+    s.remove_suffix(2);
+    int depth = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const bool literal8 = c == '~' && i + 1 < s.size() && s[i + 1] == '{';
+        if (c == '(' || c == ')') {
+            depth += c == '(' ? 1 : -1;
+            check(depth >= 0);
+            ++i;
+        } else if (c == '"') {
+            for (++i;; ++i) {
+                check(i < s.size());
+                const auto q = static_cast<unsigned char>(s[i]);
+                check(q != '\r' && q != '\n' && q != 0 && q < 0x80);
+                if (q == '\\') {
+                    check(i + 1 < s.size() && (s[i + 1] == '"' || s[i + 1] == '\\'));
+                    ++i;
+                } else if (q == '"') {
+                    ++i;
+                    break;
+                }
+            }
+        } else if (c == '{' || literal8) {
+            const std::size_t open = i + (literal8 ? 2 : 1);
+            const std::size_t close = s.find("}\r\n", open);
+            check(close != std::string_view::npos && close > open && close - open <= 20);
+            std::uint64_t n = 0;
+            for (std::size_t k = open; k < close; ++k) {
+                check(s[k] >= '0' && s[k] <= '9');
+                n = n * 10 + static_cast<std::uint64_t>(s[k] - '0');
+            }
+            i = close + 3;
+            check(n <= s.size() - i);
+            if (!literal8) check(s.substr(i, n).find('\0') == std::string_view::npos);
+            i += n;
+        } else {
+            check(c >= 0x20 && c < 0x7f);
+            ++i;
+        }
+    }
+    check(depth == 0);
+}
+
 // Small messages of the shapes FETCH and SEARCH look into.
 const char* const kTemplates[] = {
     // plain text
@@ -627,6 +677,15 @@ private:
                                         p.length <= body.bytes.size() - p.offset));
                 total += p.text.size() + p.length;
             }
+            std::string whole;
+            for (const auto& p : *pieces) {
+                whole += p.text;
+                std::string streamed = body.bytes.substr(p.offset, p.length);
+                // The server sends a BODY literal's NULs as 0x80 (fetch.hpp).
+                if (!p.text.ends_with("~{" + std::to_string(p.length) + "}\r\n")) std::replace(streamed.begin(), streamed.end(), '\0', '\x80');
+                whole += streamed;
+            }
+            check_response(whole);
             if (o.flags) check(pieces->front().text.find("FLAGS (") != std::string::npos);
             // Each item at most a few copies of the message, plus names the command wrote.
             check(total < 64 * body.bytes.size() + 64 * 1024 + 4 * cmd.fetch.size() * 64 + 4 * command_size_);
