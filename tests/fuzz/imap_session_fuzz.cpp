@@ -549,6 +549,10 @@ private:
         client_ = ModelClient();
         for (std::uint32_t msn = 1; msn <= view_.exists(); ++msn) client_.learn(view_, msn);
         client_.recent = view_.recent_count();
+        std::uint32_t unseen = 0;  // SELECT's OK [UNSEEN n]
+        for (std::uint32_t msn = view_.exists(); msn >= 1; --msn)
+            if (!view_.at(msn).flags.has(store::flag_seen)) unseen = msn;
+        check(view_.unseen_first() == unseen);
         verify(true);
     }
 
@@ -558,7 +562,7 @@ private:
         if (changes.too_old) view_.resync(store_.listing(), store_.modseq, store_.uidnext, recent_);
         else view_.apply(changes, recent_);
         recent_.reset();
-        check(view_.highest_modseq() == store_.modseq);
+        check(view_.highest_modseq() == store_.modseq && view_.uidnext() == store_.uidnext);
         flush(expunges);
     }
 

@@ -41,7 +41,8 @@ FORGET, EXPUNGE_DELETED, QUIET = [6], [7], [0]
 def session(piece, switches, control, lines):
     control = bytes(sum(control, []))
     assert len(control) < 256
-    return bytes([piece, switches, len(control)]) + control + "".join(l + "\r\n" for l in lines).encode()
+    text = b"".join((l if isinstance(l, bytes) else l.encode()) + b"\r\n" for l in lines)  # bytes: not UTF-8
+    return bytes([piece, switches, len(control)]) + control + text
 
 
 # Bare LFs, as a script might APPEND it: stored with CRLF.
@@ -104,6 +105,11 @@ seeds = {
         "p1 APPEND INBOX (\\Seen) {%d+}\r\n%s" % (len(OWN_MIME), OWN_MIME),
         "p2 FETCH 2 (BODYSTRUCTURE BINARY[1] BODY[2] BODY[]<4.40>)",
         "p3 UID SEARCH TEXT hello"]),
+    "binary_decoded": session(9, 0, [ALL, QUIET, deliver(MIXED, SEEN)], [
+        "d1 FETCH 2:3 (BINARY.PEEK[] BINARY.SIZE[] BINARY.PEEK[1] BINARY[2]<0.5> BINARY.SIZE[2])",
+        "d2 UID FETCH 7 (BINARY.PEEK[2.1] BINARY.PEEK[2.HEADER] RFC822.SIZE)",
+        b"d3 SEARCH CHARSET ISO-8859-1 BODY {4+}\r\ncaf\xe9 SENTSINCE 1-Dec-2026 SENTON 8-Dec-2026",
+        "d4 UID SEARCH OR HEADER Content-Type html CC undisclosed"]),
     "partials_streamed": session(11, SMALL_INLINE | CONDSTORE, [ALL], [
         "b1 FETCH 1:* (BODY.PEEK[]<0.50> BODY.PEEK[TEXT]<2.3> RFC822.SIZE)",
         "b2 FETCH 2 (BINARY.PEEK[1]<1.4> BINARY.PEEK[2]<0.100>)",
