@@ -686,11 +686,18 @@ private:
                 whole += p.text;
                 std::string streamed = body.bytes.substr(p.offset, p.length);
                 // The server sends a BODY literal's NULs as 0x80 (fetch.hpp).
-                if (!p.text.ends_with("~{" + std::to_string(p.length) + "}\r\n")) std::replace(streamed.begin(), streamed.end(), '\0', '\x80');
+                if (!p.text.ends_with("~{" + std::to_string(p.length) + "}\r\n"))
+                    std::replace(streamed.begin(), streamed.end(), '\0', '\x80');
                 whole += streamed;
             }
             check_response(whole);
-            if (o.flags) check(pieces->front().text.find("FLAGS (") != std::string::npos);
+            // The items Dovecot buffers (FLAGS, UID, RFC822.SIZE, ...) come first: before any name the command echoes.
+            const std::string& first = pieces->front().text;
+            if (o.flags) check(first.find("FLAGS (") != std::string::npos);
+            if (cmd.uid) check(first.find("UID " + std::to_string(m.uid)) != std::string::npos);
+            const bool size_asked = std::any_of(cmd.fetch.begin(), cmd.fetch.end(),
+                                                [](const FetchItem& i) { return i.kind == FetchItem::Kind::rfc822_size; });
+            if (size_asked) check(first.find("RFC822.SIZE " + std::to_string(body.bytes.size())) != std::string::npos);
             // Each item at most a few copies of the message, plus names the command wrote.
             check(total < 64 * body.bytes.size() + 64 * 1024 + 4 * cmd.fetch.size() * 64 + 4 * command_size_);
         }
