@@ -144,7 +144,7 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
                 fm.recent = v.at(batch_msns[i]).recent && !enabled_.imap4rev2;
                 std::optional<codec::MessageStructure> st;
                 if (structure) {
-                    auto got = s.structure(sel.ref, info.uid);
+                    auto got = s.structure(info.blob);  // listed just now: no lookup by mailbox and UID again
                     if (!got) {
                         if (got.code() == store::Errc::not_found) b.missing = true;
                         else b.error = got.error();
@@ -155,7 +155,7 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
                 }
                 std::optional<store::MessageReader> reader;
                 if (bytes) {
-                    auto opened = s.open_message(sel.ref, info.uid);
+                    auto opened = s.open_blob(info.blob);
                     if (!opened) {
                         if (opened.code() == store::Errc::not_found) b.missing = true;
                         else b.error = opened.error();

@@ -104,14 +104,16 @@ asio::awaitable<void> Session::search(const Command& cmd) {
             m.recent = v.at(msns[i]).recent;
             std::optional<codec::MessageStructure> st;
             if (structure) {
-                auto got = s.structure(sel.ref, info.uid);
+                auto got = s.structure(info.blob);  // listed just now: no lookup by mailbox and UID again
                 if (!got) continue;
                 st = std::move(*got);
                 m.structure = &*st;
             }
             std::string raw;
             if (text) {
-                auto got = s.read_message(sel.ref, info.uid);
+                auto reader = s.open_blob(info.blob);
+                if (!reader) continue;
+                auto got = reader->read(0, reader->size());
                 if (!got) continue;
                 raw = std::move(*got);
                 read += raw.size();

@@ -317,6 +317,11 @@ Result<MessageReader> Store::open_message(std::string_view user, std::string_vie
     return open_message(by_name(user, mailbox), uid);
 }
 
+Result<codec::MessageStructure> Store::structure(BlobId blob) {
+    if (!db_) return closed_error();
+    return load_structure(*db_, blob, nullptr);
+}
+
 Result<MessageReader> Store::open_blob(BlobId blob) {
     if (!db_) return closed_error();
     return store::open_blob(*db_, blob, nullptr);

@@ -105,6 +105,10 @@ public:
     // BODYSTRUCTURE, ENVELOPE; BODY[section] is a byte range of it, read
     // with open_message and MessageReader::read: only the chunks it covers).
     Result<codec::MessageStructure> structure(const MailboxRef& mailbox, Uid uid);
+    // The same by the blob a MessageInfo just listed names (FETCH and SEARCH
+    // of many messages: no mailbox or message lookup per message, no
+    // snapshot); Errc::not_found once the blob is gone (expunged meanwhile).
+    Result<codec::MessageStructure> structure(BlobId blob);
     // RFC 7162: the messages whose MODSEQ is above `since` and the UIDs
     // expunged after it, from two range scans (keys.hpp); Changes::too_old
     // when the expunges that far back are no longer kept.
