@@ -4,6 +4,7 @@ Attackers connect from 127.0.0.2 and up (all of 127.0.0.0/8 is loopback on
 Linux); the well-behaved client is 127.0.0.1, so per-client limits tell them apart.
 """
 
+import imaplib
 import os
 import poplib
 import resource
@@ -16,7 +17,7 @@ import unittest
 from harness import SANITIZED, run
 from mail_util import client_tls, mail_lab
 
-ALL = ("dns", "smtp", "submission", "smtps", "pop3", "pop3s")
+ALL = ("dns", "smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps")
 
 
 def connect(port, source="127.0.0.1", timeout=5):
@@ -101,9 +102,10 @@ class Hardening(unittest.TestCase):
     # port took every SMTP slot; POP3 and DNS over TCP had no per-client
     # limit. Now each client gets connections_per_client, counted at accept.
     def test_per_client_limit_before_tls_on_every_protocol(self):
-        lab = self.start(extra="[limits]\nconnections_per_client = 5\nsmtp_connections = 12\npop3_connections = 12\n")
+        lab = self.start(extra="[limits]\nconnections_per_client = 5\nsmtp_connections = 12\npop3_connections = 12\n"
+                               "imap_connections = 12\n")
         # Silent connections to the implicit-TLS ports: no handshake ever starts.
-        for port_name in ("smtps", "pop3s", "dns"):
+        for port_name in ("smtps", "pop3s", "imaps", "dns"):
             for _ in range(5):
                 self.socks.append(connect(lab.ports[port_name], source="127.0.0.2"))
         time.sleep(0.3)
@@ -115,7 +117,10 @@ class Hardening(unittest.TestCase):
         s = connect(lab.ports["pop3"], source="127.0.0.2")
         self.assertRegex(recv_line(s), rb"^-ERR \[SYS/TEMP\] Too many connections")
         s.close()
-        for port_name in ("smtps", "pop3s", "dns"):
+        s = connect(lab.ports["imap"], source="127.0.0.2")
+        self.assertRegex(recv_line(s), rb"^\* BYE \[UNAVAILABLE\] Too many connections")  # RFC 5530
+        s.close()
+        for port_name in ("smtps", "pop3s", "imaps", "dns"):
             s = connect(lab.ports[port_name], source="127.0.0.2")
             s.settimeout(2)
             self.assertEqual(s.recv(100), b"", port_name)  # closed, before any TLS
@@ -130,6 +135,9 @@ class Hardening(unittest.TestCase):
         p.user("bob@sina.com")
         p.pass_("bob123")
         p.quit()
+        i = imaplib.IMAP4_SSL("127.0.0.1", lab.ports["imaps"], ssl_context=client_tls(), timeout=5)
+        i.login("bob@sina.com", "bob123")
+        i.logout()
         self.assertEqual(dig_tcp(lab.ports["dns"]).returncode, 0)
         self.assertLess(time.monotonic() - start, 3)
         # The per-protocol total still holds: 12 SMTP connections in all, 5 of them .2's.
@@ -262,6 +270,28 @@ class Hardening(unittest.TestCase):
 
     # Finding 11: after AUTH as bob on port 25, MAIL FROM:<jack@sina.com> to an
     # outside domain was queued.
+    def test_imap_shares_the_login_throttle(self):
+        # Guesses over IMAP count with those over POP3 and SMTP: one throttle for every protocol.
+        lab = self.start(extra="[limits]\nlogin_failures_per_user = 3\n")
+        for attempt in range(3):
+            c = imaplib.IMAP4("127.0.0.1", lab.ports["imap"], timeout=30)
+            with self.assertRaises(imaplib.IMAP4.error):
+                c.login("bob@sina.com", f"guess{attempt}")
+            c.logout()
+        p = poplib.POP3("127.0.0.1", lab.ports["pop3"], timeout=30)
+        p.user("bob@sina.com")
+        with self.assertRaisesRegex(poplib.error_proto, r"SYS/TEMP\] Too many failed logins"):
+            p.pass_("bob123")
+        p.quit()
+        c = imaplib.IMAP4("127.0.0.1", lab.ports["imap"], timeout=30)
+        typ, data = c._simple_command("LOGIN", "bob@sina.com", "bob123")
+        self.assertEqual((typ, data), ("NO", [b"[UNAVAILABLE] Too many failed logins; try again in 5 minutes."]))
+        c.logout()
+        lab.wait_log(r"event=imap\.auth\.throttled client=127\.0\.0\.1 login=bob@sina\.com")
+        c = imaplib.IMAP4("127.0.0.1", lab.ports["imap"], timeout=30)
+        c.login("jack@sina.com", "jack123")  # the classmate at the same address is let in
+        c.logout()
+
     def test_auth_on_port_25_keeps_the_sender_rule(self):
         lab = self.start()
         with smtplib.SMTP("127.0.0.1", lab.ports["smtp"], timeout=10) as c:
