@@ -251,7 +251,7 @@ conf_line() {  # "a/b/key = value" -> the same as dovecot.conf text: "a b {", " 
   }' <<< "$1"
 }
 
-# --- rounds of a session load (imap/run.sh; pop3/run.sh has its own copy) ----------------
+# --- rounds of a session load (imap/run.sh, pop3/run.sh) ---------------------------------
 # The script defines drive_round NAME PORT PID SECONDS (the driver's result line, then dialogs
 # of failed sessions, in $WORK/round; 1 if the server is gone or the driver failed), ROW (the
 # printf format of a round's row) and the arrays: declare -A RATES=() DRIVER=() FAILED=() WAITS=()

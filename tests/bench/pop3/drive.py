@@ -39,22 +39,18 @@ both servers with the same messages, checks them, and times POP3 sessions.
       bottleneck); busy the machine's, from /proc/stat; all in percent.
 """
 import argparse
-import errno
 import os
 import poplib
-import resource
-import select
 import smtplib
 import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/bench
-from bench_util import HOST, wait_banner  # noqa: E402  (after the path it needs)
+from bench_util import HOST, Client, run_sessions, wait_banner  # noqa: E402  (after the path it needs)
 
 DOMAIN = "sina.com"
 PASSWORD = "pass"  # every user's, on both servers
-MAX_DIALOGS = 3    # error dialogs printed per process
 
 
 def user_name(k):
@@ -151,239 +147,36 @@ def check_stat(args):
 
 # Client states: what the client waits for.
 GREETING, USER, PASS, STAT, RETR, QUIT = range(6)
-NAMES = ["greeting", "USER", "PASS", "STAT", "RETR 1", "QUIT"]
 
 
-class Client:
-    __slots__ = ("k", "sock", "fd", "state", "buf", "since", "replies", "cmds", "stat_ok", "quit_at", "gap")
+class Load:
+    """The POP3 session for bench_util.session_load."""
+    names = ["greeting", "USER", "PASS", "STAT", "RETR 1", "QUIT"]
+    last = QUIT
+    ending = "QUIT +OK"
 
-    def __init__(self, k, messages):
-        self.k = k
-        self.sock = None
-        self.fd = -1
-        self.state = GREETING
-        self.buf = b""
-        self.since = 0.0
-        self.replies = []   # this session's replies so far (the commands are cmds[:state])
-        # The command sent after each reply: USER after the greeting, and so on.
-        self.cmds = [f"USER {user_name(k)}\r\n".encode(), f"PASS {PASSWORD}\r\n".encode(),
-                     b"STAT\r\n", b"RETR 1\r\n", b"QUIT\r\n"]
+    def __init__(self, messages):
         self.stat_ok = b"+OK %d " % messages
-        self.quit_at = None  # when this client's last session got QUIT's +OK
-        self.gap = None      # from then to this session's connect, in seconds
 
+    def begin(self, c):
+        c.cmds = [f"USER {user_name(c.k)}\r\n".encode(), f"PASS {PASSWORD}\r\n".encode(),
+                  b"STAT\r\n", b"RETR 1\r\n", b"QUIT\r\n"]
 
-def shown(data, limit=300):
-    text = data.decode("utf-8", "replace")
-    if len(text) > limit:
-        text = text[:limit // 2] + f" [... {len(text) - limit} more ...] " + text[-limit // 2:]
-    return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
-def dialog(c, port, last, why):
-    """The failed session as one line: what was sent and received, then why it failed."""
-    after = "" if c.gap is None else f" ({c.gap * 1000:.2f} ms after this client's previous QUIT +OK)"
-    parts = [f"connect 127.0.0.1:{port}{after}"]
-    for i, reply in enumerate(c.replies):
-        parts.append("S: " + shown(reply, 120))
-        parts.append("C: " + c.cmds[i].decode().rstrip())
-    if last is not None:
-        parts.append("S: " + (shown(last) if last else "(nothing)"))
-    return " | ".join(parts + [f"ERROR: {why}"])
-
-
-def cpu_busy():
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    idle = v[3] + (v[4] if len(v) > 4 else 0)
-    return sum(v[:8]) - idle, sum(v[:8])
-
-
-def load(port, ks, messages, duration, op_timeout, start_at, out):
-    """One process's share of the load: clients ks; writes its result to the pipe fd out."""
-    ep = select.epoll()
-    clients = [Client(k, messages) for k in ks]
-    by_fd = {}
-    addr = (HOST, port)
-    sessions = errors = 0
-    dialogs = []
-    now = time.monotonic()
-    if start_at > now:
-        time.sleep(start_at - now)
-    t0 = time.monotonic()
-    deadline = t0 + duration
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-
-    def fail(c, last, why):
-        nonlocal errors
-        errors += 1
-        c.quit_at = None  # the next session's gap counts from a good QUIT only
-        if len(dialogs) < MAX_DIALOGS:
-            d = dialog(c, port, last, why)
-            if d not in dialogs:
-                dialogs.append(d)
-        if c.sock is not None:
-            del by_fd[c.fd]
-            c.sock.close()
-            c.sock, c.fd = None, -1
-
-    def start(c):  # True once connecting; a failed connect is an error
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        err = s.connect_ex(addr)
-        c.since = time.monotonic()
-        c.gap = None if c.quit_at is None else c.since - c.quit_at
-        c.state, c.buf, c.replies = GREETING, b"", []
-        if err not in (0, errno.EINPROGRESS):
-            s.close()
-            fail(c, None, f"connect: {os.strerror(err)}")
-            return False
-        c.sock, c.fd = s, s.fileno()
-        by_fd[c.fd] = c
-        ep.register(c.fd, select.EPOLLIN)  # a failed connect shows as EPOLLERR/EPOLLHUP, then recv says why
-        return True
-
-    idle = [c for c in clients if not start(c)]  # clients to (re)start
-    recv = socket.socket.recv
-    last_scan = t0
-    stopping = False
-    while by_fd or (idle and not stopping):
-        events = ep.poll(0.2)
-        now = time.monotonic()
-        for fd, _ in events:
-            c = by_fd.get(fd)
-            if c is None:
-                continue
-            st = c.state
-            try:
-                data = recv(c.sock, 65536)
-            except OSError as e:
-                fail(c, c.buf, f"waiting for the {NAMES[st]} reply: {e.strerror or e}")
-                idle.append(c)
-                continue
-            if not data:
-                fail(c, c.buf, f"connection closed while waiting for the {NAMES[st]} reply")
-                idle.append(c)
-                continue
-            buf = c.buf + data if c.buf else data
-            if st == RETR:
-                if not buf.endswith(b"\r\n.\r\n"):
-                    if buf.startswith(b"-") and buf.endswith(b"\r\n"):
-                        fail(c, buf, "RETR 1 refused")
-                        idle.append(c)
-                    else:
-                        c.buf = buf
-                    continue
-                if not buf.startswith(b"+OK"):
-                    fail(c, buf, "RETR 1: not +OK")
-                    idle.append(c)
-                    continue
-            elif not buf.endswith(b"\r\n"):
-                c.buf = buf
-                continue
-            elif not buf.startswith(c.stat_ok if st == STAT else b"+OK") or buf.find(b"\r\n") != len(buf) - 2:
-                # Not +OK (STAT: not MESSAGES messages), or more than one line: the server ran ahead.
-                fail(c, buf, f"unexpected {NAMES[st]} reply" + (f" (want {c.stat_ok.decode()}...)" if st == STAT else ""))
-                idle.append(c)
-                continue
-            c.buf = b""
-            c.since = now
-            if st == QUIT:
-                if now <= deadline:
-                    sessions += 1
-                c.quit_at = now
-                del by_fd[c.fd]
-                c.sock.close()  # also leaves the epoll set
-                c.sock, c.fd = None, -1
-                idle.append(c)
-                continue
-            c.replies.append(buf)
-            try:
-                c.sock.send(c.cmds[st])  # a few bytes: the socket buffer always takes them
-            except OSError as e:
-                fail(c, None, f"sending {c.cmds[st].decode().rstrip()}: {e.strerror or e}")
-                idle.append(c)
-                continue
-            c.state = st + 1
-        if now > deadline:
-            stopping = True
-        if idle and not stopping:
-            idle = [c for c in idle if not start(c)]
-            if idle:
-                time.sleep(0.01)  # connects failing: do not spin
-        if now - last_scan >= 0.5:
-            last_scan = now
-            for c in list(by_fd.values()):
-                if now - c.since > op_timeout:
-                    fail(c, c.buf, f"no {NAMES[c.state]} reply within {op_timeout:g} s")
-                    idle.append(c)
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
-    lines = [f"result {sessions} {errors} {cpu:.4f} {time.monotonic() - t0:.4f}"]
-    lines += ["dialog " + d for d in dialogs]
-    os.write(out, ("\n".join(lines) + "\n").encode())
-
-
-def run_load(args):
-    procs = max(1, min(args.procs, args.clients))
-    start_at = time.monotonic() + 0.2  # all processes start together, once forked
-    children = []
-    for p in range(procs):
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            code = 0
-            try:
-                ks = range(p + 1, args.clients + 1, procs)
-                load(args.port, ks, args.messages, args.duration, args.op_timeout, start_at, w)
-            except BaseException as e:  # noqa: BLE001 - report anything to the parent
-                os.write(w, f"fail {type(e).__name__}: {e}\n".encode())
-                code = 1
-            os._exit(code)
-        os.close(w)
-        children.append((pid, r))
-    time.sleep(max(0.0, start_at - time.monotonic()))
-    busy0 = cpu_busy()
-    sessions = errors = 0
-    cpus, walls, dialogs, failed = [], [], [], []
-    for pid, r in children:
-        chunks = []
-        while True:
-            b = os.read(r, 65536)
-            if not b:
-                break
-            chunks.append(b)
-        os.close(r)
-        os.waitpid(pid, 0)
-        for line in b"".join(chunks).decode().splitlines():
-            if line.startswith("result "):
-                s, e, cpu, wall = line.split()[1:]
-                sessions += int(s)
-                errors += int(e)
-                cpus.append(float(cpu))
-                walls.append(float(wall))
-            elif line.startswith("dialog "):
-                dialogs.append(line[7:])
-            elif line.startswith("fail "):
-                failed.append(line[5:])
-    busy1 = cpu_busy()
-    cores = os.cpu_count() or 1
-    busy = 100.0 * (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
-    # The driver's CPU over its time (the start to its last session closed), of all cores;
-    # and the busiest process's share of one core.
-    wall = max(walls, default=0.0) or 1.0
-    driver = 100.0 * sum(cpus) / (wall * cores)
-    core = 100.0 * max((c / w for c, w in zip(cpus, walls) if w > 0), default=0.0)
-    if failed:
-        errors += len(failed)
-        dialogs += [f"driver process failed: {f}" for f in failed]
-    print(f"sessions={sessions} errors={errors} seconds={args.duration:g} rate={sessions / args.duration:.1f}"
-          f" driver_cpu={driver:.1f} driver_core={core:.1f} busy={busy:.1f} procs={procs}")
-    for d in list(dict.fromkeys(dialogs))[:MAX_DIALOGS]:  # the first few different ones
-        print("  dialog: " + d)
-    return 0
+    def reply(self, c):
+        buf, st = c.buf, c.state
+        if st == RETR and not buf.startswith(b"-"):
+            if not buf.endswith(b"\r\n.\r\n"):  # the server sends nothing unasked: the end is the buffer's
+                return -1, None
+            return len(buf), None if buf.startswith(b"+OK") else "RETR 1: not +OK"
+        end = buf.find(b"\r\n")
+        if end < 0:
+            return -1, None
+        if st == RETR:
+            return end + 2, "RETR 1 refused"
+        want = self.stat_ok if st == STAT else b"+OK"
+        if not buf.startswith(want):
+            return end + 2, f"unexpected {self.names[st]} reply" + (f" (want {want.decode()}...)" if st == STAT else "")
+        return end + 2, None
 
 
 def main():
@@ -421,7 +214,8 @@ def main():
         return fill_maildirs(args)
     if args.cmd == "stat":
         return check_stat(args)
-    return run_load(args)
+    return run_sessions(Load(args.messages), Client, args.port, args.clients, args.duration, args.procs,
+                        args.op_timeout)
 
 
 if __name__ == "__main__":

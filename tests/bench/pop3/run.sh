@@ -102,44 +102,19 @@ DV_TUNING=(
   "service/auth/client_limit = 4096"                # above what the process limits may need (doveconf checks it)
 )
 
-conf_line() {  # "a/b/key = value" -> the same as dovecot.conf text: "a b {", "  key = value", "}"
-  awk '{
-    i = index($0, "="); name = substr($0, 1, i - 1); value = substr($0, i + 1)
-    gsub(/^ +| +$/, "", name); gsub(/^ +| +$/, "", value)
-    n = split(name, p, "/"); indent = ""
-    for (j = 1; j + 1 < n; j += 2) { print indent p[j] " " p[j + 1] " {"; indent = indent "  " }
-    print indent p[n] " = " value
-    for (j = 1; j + 1 < n; j += 2) { indent = substr(indent, 3); print indent "}" }
-  }' <<< "$1"
-}
-
 dovecot_setup() {  # PORT [MXLAB-POP3-PORT]: dovecot.conf, the passwd-file and the Maildirs in $DV
   local port=$1 like=${2:-} line k sets
   mkdir -p "$DV/mail"
   mapfile -t sets < <(settings_list "$DOVECOT_SET")
   DV_TUNING+=("${sets[@]}")
   {
+    dovecot_conf_head pop3 pop3
     cat <<EOF
-# A Dovecot instance for tests/bench/pop3/run.sh only (made by the script, removed after).
-protocols = pop3
-listen = $HOST
-base_dir = $DV/run
-state_dir = $DV/state
-instance_name = mxlab-bench-pop3
-log_path = $DV/dovecot.log
 ssl = no
-disable_plaintext_auth = no
 auth_mechanisms = plain login
-default_internal_user = dovecot
-default_internal_group = dovecot
-default_login_user = dovenull
 mail_uid = $VUID
 mail_gid = $VUID
 mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $DV/users
-}
 userdb {
   driver = static
   args = uid=$VUID gid=$VUID home=$DV/mail/%n
@@ -222,6 +197,7 @@ start_mxlab() {  # -> MX_PORT and MX_PID, the mailboxes filled; 1 if it failed
 }
 
 # --- the rounds ------------------------------------------------------------------
+declare -A RATES=() DRIVER=() FAILED=() WAITS=()  # round, warm_up and summary (../proc.sh) fill and read them
 ROW='%-8s %5s %9s %7s %11s %12s %12s %9s\n'  # name, round, sessions, errors, sessions/s, driver CPU (machine, one core), busy
 
 # One round: NAME PORT PID SECONDS -> the driver's line in $WORK/round, dialogs of errors after it;
@@ -232,42 +208,6 @@ drive_round() {
   run_waiting "${DRIVE[@]}" run "$port" --clients "$CLIENTS" --duration "$seconds" --procs "$PROCS" \
     --messages "$MESSAGES" --op-timeout "$OP_TIMEOUT" > "$WORK/round" 2>&1 || return 1
 }
-
-declare -A RATES=() DRIVER=() FAILED=()
-round() {  # NAME PORT PID ROUND-NUMBER: runs and prints one round
-  local name=$1 port=$2 pid=$3 r=$4 res ok=0 mark=""
-  drive_round "$name" "$port" "$pid" "$DURATION" || ok=1
-  res=$(head -1 "$WORK/round")
-  RATES[$name]+="$(field rate "$res") "
-  DRIVER[$name]+="$(field driver_cpu "$res") "
-  if [ "$ok" != 0 ] || [ "$(field errors "$res")" != 0 ] || [ -z "$(field rate "$res")" ]; then
-    FAILED[$name]=1; mark="   FAILED"
-  fi
-  printf "${ROW%\\n}%s\n" "$name" "$r" "$(field sessions "$res")" "$(field errors "$res")" "$(field rate "$res")" \
-    "$(field driver_cpu "$res")%" "$(field driver_core "$res")%" "$(field busy "$res")%" "$mark"
-  [ -z "$mark" ] || tail -n +2 "$WORK/round" | head -5  # the driver's dialogs of failed sessions
-  [ "$ok" = 0 ] || echo "  $(one_line "$WORK/round")"
-}
-
-warm_up() {  # NAME PORT PID
-  local res
-  if [ "$WARMUP" = 0 ]; then return 0; fi
-  if ! drive_round "$1" "$2" "$3" "$WARMUP" || [ "$(field errors "$(head -1 "$WORK/round")")" != 0 ]; then
-    echo "$1: warm-up failed: $(head -1 "$WORK/round")"
-    tail -n +2 "$WORK/round" | head -5
-    FAILED[$1]=1
-    return 1
-  fi
-  res=$(head -1 "$WORK/round")
-  echo "$1: warm-up $WARMUP s, $(field sessions "$res") sessions"
-}
-
-rates_median() {  # NAME -> the median of its rounds' sessions/s, n/a if none
-  local rates
-  read -ra rates <<< "${RATES[$1]:-}"
-  median %.1f "${rates[@]}"
-}
-mean() { tr ' ' '\n' | awk 'NF { s += $1; n++ } END { if (n == 0) print "n/a"; else printf "%.1f", s / n }'; }
 
 echo "== POP3: $CLIENTS clients, each its own user of $USERS, $MESSAGES messages of $SIZE bytes in each mailbox," \
      "USER/PASS/STAT/RETR 1/QUIT per session, 127.0.0.1; machine: $(machine_note)"
@@ -310,12 +250,6 @@ if [ -n "${FAILED[mxlab]:-}" ] && grep -q -E 'level=(warn|error)' "$MX/mxlab.log
   echo "mxlab's last warnings and errors: $(grep -E 'level=(warn|error)' "$MX/mxlab.log" | tail -5 | tr '\n' ' ')"
 fi
 
-figure() { if [ -n "${FAILED[$1]:-}" ]; then echo n/a; else rates_median "$1"; fi; }  # NAME -> its median
-summary() {  # NAME: its row; with errors, the median of its rounds only as a hint, not a figure
-  local hint=""
-  [ -z "${FAILED[$1]:-}" ] || hint="   (errors; rounds' median $(rates_median "$1") sessions/s, not a figure)"
-  printf '%-8s %16s %22s%s\n' "$1" "$(figure "$1")" "$(mean <<< "${DRIVER[$1]:-}" | sed 's/[0-9]$/&%/')" "$hint"
-}
 DV_RATE=$(figure Dovecot)
 MX_RATE=$(figure mxlab)
 echo
