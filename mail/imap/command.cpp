@@ -53,6 +53,16 @@ constexpr auto command_names = std::to_array<Keyword>({
     {"UID", Name::noop},  // the prefix, handled apart
 });
 
+}  // namespace
+
+std::string_view to_string(Name name) {
+    for (const auto& k : command_names)
+        if (k.value == name && k.name != "UID") return k.name;
+    return "?";
+}
+
+namespace {
+
 constexpr std::array<std::string_view, 12> months{"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                                   "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
 

@@ -203,6 +203,9 @@ struct ParserLimits {
     std::size_t max_flags = 256;             // STORE/APPEND flags (the store's keyword cap)
 };
 
+// The command's name as a client writes it ("UNSUBSCRIBE"), without the UID prefix.
+std::string_view to_string(Name name);
+
 // One command as CommandReader framed it: `text` holds the line(s) with each
 // literal's bytes in place ("{5}\r\nhello"), without the final CRLF.
 std::variant<Command, ParseError> parse_command(std::string_view text, const ParserLimits& limits = {});

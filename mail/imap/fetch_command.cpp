@@ -65,7 +65,7 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
     if (cmd.vanished && cmd.changed_since) {
         auto changes = co_await store_.changes_since(sel.ref, *cmd.changed_since);
         if (changes) {
-            const auto wanted = uid_ranges(cmd.set, std::max<store::Uid>(v.last_uid(), v.uidnext() - 1));
+            const auto wanted = uid_ranges(cmd.set, v.uidnext() - 1);
             std::vector<std::uint32_t> gone;
             for (store::Uid u : changes->vanished)
                 if (in_ranges(wanted, u)) gone.push_back(u);
@@ -88,7 +88,7 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
         if (!unseen.empty()) {
             store::Flags seen;
             seen.system = store::flag_seen;
-            auto r = co_await store_.store_flags(sel.ref, to_uid_set(unseen), store::FlagOp::add, seen);
+            auto r = co_await store_.store_flags(sel.ref, store::uid_set(unseen), store::FlagOp::add, seen);
             if (r) {
                 v.flags_stored(*r);
                 for (const auto& ch : *r)
@@ -124,7 +124,7 @@ asio::awaitable<void> Session::fetch(const Command& cmd) {
         if (batch_uids.empty()) continue;
         auto render = [&](store::Store& s) {
             Batch b;
-            auto infos = s.messages(sel.ref, to_uid_set(batch_uids));
+            auto infos = s.messages(sel.ref, store::uid_set(batch_uids));
             if (!infos) {
                 b.error = infos.error();
                 return b;

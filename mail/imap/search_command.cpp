@@ -25,8 +25,6 @@ constexpr std::size_t kSearchBatch = 256;           // messages per trip to the 
 constexpr std::uint64_t kSearchBytes = 8u << 20;    // message bytes read per trip (text keys)
 constexpr std::size_t kMaxTextKeys = 32;            // header and body strings in one SEARCH
 
-bool ret_save(const Command& cmd) { return cmd.search_return.save; }
-
 // Keys that read text (every one a pass over the header or the whole message).
 std::size_t text_keys(const SearchKey& key) {
     using K = SearchKey::Kind;
@@ -86,7 +84,7 @@ asio::awaitable<void> Session::search(const Command& cmd) {
     auto run = [&](store::Store& s) {
         const std::size_t end = std::min(uids.size(), next + kSearchBatch);
         const std::vector<store::Uid> part(uids.begin() + static_cast<std::ptrdiff_t>(next), uids.begin() + static_cast<std::ptrdiff_t>(end));
-        auto infos = s.messages(sel.ref, to_uid_set(part));
+        auto infos = s.messages(sel.ref, store::uid_set(part));
         if (!infos) {
             f.error = infos.error();
             return 0;
@@ -129,7 +127,7 @@ asio::awaitable<void> Session::search(const Command& cmd) {
     };
     while (next < uids.size() && !f.error) co_await store_.run(run);
     if (f.error) {
-        if (ret_save(cmd)) saved_.clear();  // RFC 5182 2.1: a failed SEARCH ... SAVE empties "$"
+        if (cmd.search_return.save) saved_.clear();  // RFC 5182 2.1: a failed SEARCH ... SAVE empties "$"
         store_failed(cmd, *f.error);
         co_return;
     }

@@ -253,7 +253,7 @@ asio::awaitable<void> Session::expunge(const Command& cmd) {
         co_return;
     }
     store::UidSet uids = store::all_uids();
-    if (cmd.uid) uids = to_uid_set(sel.view.uids(resolve(cmd.set, true)));
+    if (cmd.uid) uids = store::uid_set(sel.view.uids(resolve(cmd.set, true)));
     if (cmd.uid && uids.empty()) {
         tagged(cmd, "OK", "Expunge completed.");
         co_return;
@@ -288,14 +288,14 @@ asio::awaitable<void> Session::store(const Command& cmd) {
     if (cmd.unchanged_since) enabled_.condstore = true;  // RFC 7162 3.1: the modifier enables it
     store::FlagStoreResult result;
     if (cmd.unchanged_since) {
-        auto r = co_await store_.store_flags(sel.ref, to_uid_set(uid_list), cmd.flag_op, cmd.flags, *cmd.unchanged_since);
+        auto r = co_await store_.store_flags(sel.ref, store::uid_set(uid_list), cmd.flag_op, cmd.flags, *cmd.unchanged_since);
         if (!r) {
             store_failed(cmd, r.error());
             co_return;
         }
         result = std::move(*r);
     } else {
-        auto r = co_await store_.store_flags(sel.ref, to_uid_set(uid_list), cmd.flag_op, cmd.flags);
+        auto r = co_await store_.store_flags(sel.ref, store::uid_set(uid_list), cmd.flag_op, cmd.flags);
         if (!r) {
             store_failed(cmd, r.error());
             co_return;
@@ -364,8 +364,8 @@ asio::awaitable<void> Session::copy(const Command& cmd, bool move) {
     }
     // Two statements, not a conditional with a co_await in each arm: g++ 12 miscompiles that.
     store::Result<store::CopyResult> r{store::Error{store::Errc::io, ""}};
-    if (move) r = co_await store_.move(sel.ref, to_uid_set(uid_list), *target);
-    else r = co_await store_.copy(sel.ref, to_uid_set(uid_list), *target);
+    if (move) r = co_await store_.move(sel.ref, store::uid_set(uid_list), *target);
+    else r = co_await store_.copy(sel.ref, store::uid_set(uid_list), *target);
     if (!r) {
         if (r.code() == store::Errc::not_found) tagged(cmd, "NO", "[TRYCREATE] Mailbox doesn't exist.");
         else store_failed(cmd, r.error());

@@ -13,13 +13,8 @@
 namespace mxlab::imap {
 
 std::string command_name(const Command& cmd) {
-    static constexpr std::string_view names[] = {
-        "CAPABILITY", "NOOP",  "LOGOUT",    "STARTTLS", "LOGIN",  "AUTHENTICATE", "SELECT", "EXAMINE", "CREATE",
-        "DELETE",     "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB",       "STATUS", "APPEND",  "NAMESPACE",
-        "ENABLE",     "ID",    "IDLE",      "CHECK",    "CLOSE",  "UNSELECT",     "EXPUNGE", "SEARCH", "FETCH",
-        "STORE",      "COPY",  "MOVE"};
-    std::string n(names[static_cast<std::size_t>(cmd.name)]);
-    return cmd.uid ? "UID " + n : n;
+    const std::string name(to_string(cmd.name));
+    return cmd.uid ? "UID " + name : name;
 }
 
 bool numbers_exist(const SequenceSet& set, std::uint32_t exists) {
@@ -60,8 +55,6 @@ void append_ranges(std::string& out, const std::vector<store::UidRange>& ranges)
         if (ranges[i].last != ranges[i].first) out += ':' + std::to_string(ranges[i].last);
     }
 }
-
-store::UidSet to_uid_set(const std::vector<store::Uid>& uids) { return store::uid_set(uids); }
 
 Session::Session(store::AsyncStore& store, Logger& log, std::string user, std::string client, Writer writer,
                  std::uint64_t max_append)

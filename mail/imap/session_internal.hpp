@@ -31,7 +31,4 @@ bool in_ranges(const std::vector<store::UidRange>& ranges, store::Uid uid);
 // "a:b,c" for sorted ranges.
 void append_ranges(std::string& out, const std::vector<store::UidRange>& ranges);
 
-// The store's UID set for a list of UIDs (any order).
-store::UidSet to_uid_set(const std::vector<store::Uid>& uids);
-
 }  // namespace mxlab::imap
